@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs every tool the project needs, skipping what is already there at the right
+# version. Safe to run again. `--browser` also installs Chromium and ChromeDriver (tests).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132
+TOOLS=.state/tools
+say() { echo "setup: $*"; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_updated=
+apt_install() {
+  [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+rustup target list --installed | grep -qx wasm32-unknown-unknown \
+  || { say "adding rust target wasm32-unknown-unknown"; rustup target add wasm32-unknown-unknown; }
+
+if ! trunk --version 2>/dev/null | grep -qx "trunk $TRUNK_VERSION"; then
+  say "installing trunk $TRUNK_VERSION (several minutes)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly; it builds
+# only without --locked.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+grep -q "^wasm_bindgen = \"$WASM_BINDGEN_VERSION\"" Trunk.toml \
+  || { echo "setup: Trunk.toml's wasm_bindgen must be \"$WASM_BINDGEN_VERSION\" (the version in Cargo.lock)" >&2; exit 1; }
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
+  say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+
+# wasm-opt from npm's binaryen (Debian's binaryen 108 produces a wasm that fails to load).
+command -v npm >/dev/null || { say "installing Node.js and npm"; apt_install nodejs npm; }
+if ! "$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "version $BINARYEN_VERSION "; then
+  say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
+  mkdir -p "$TOOLS"
+  npm install --prefix "$TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+fi
+
+if [ "${1:-}" = --browser ]; then
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    say "installing chromium and chromium-driver"
+    apt_install chromium chromium-driver
+  fi
+fi
+
+# trunk builds offline, so every crate must be in cargo's cache first.
+cargo fetch --quiet

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Every test, in the order a failure is cheapest to find. Called by `make test` (which
+# puts the project's tools on PATH) and so by CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh --browser
+step() { echo; echo "== $*"; }
+
+step "format"
+cargo fmt --check
+step "clippy (native)"
+cargo clippy --all-targets --quiet -- -D warnings
+step "clippy (wasm32)"
+cargo clippy --all-targets --target wasm32-unknown-unknown --quiet -- -D warnings
+step "release build of the page (dist/)"
+trunk build --release
+step "native tests and end-to-end tests of dist/ in headless Chromium"
+cargo test
+step "wasm tests in headless Chromium"
+CHROMEDRIVER=$(command -v chromedriver) \
+WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/web/webdriver.json" \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --target wasm32-unknown-unknown --test web

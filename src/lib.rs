@@ -1,0 +1,22 @@
+//! ragtrace: a retrieval-augmented question answerer and a ReAct agent that run in the
+//! browser, with every step recorded as an OpenTelemetry span carrying OpenInference
+//! attributes.
+//!
+//! The crate is cut into rooms that depend one way:
+//! - [`rag`]: the domain — corpus, chunking, embedding, retrieval, answering, the agent
+//!   loop and the traced pipelines. Plain Rust, no browser types, tested natively.
+//! - [`model`]: the chat and embedding model traits and the offline models.
+//! - [`telemetry`]: tracer provider, OpenInference keys, span helper, trace store.
+//! - `ui` (wasm32 only): the Leptos page, which only renders and wires signals.
+
+pub mod model;
+pub mod rag;
+pub mod telemetry;
+
+#[cfg(target_arch = "wasm32")]
+pub mod ui;
+
+/// The bundled employee handbook (markdown), the default corpus.
+pub const HANDBOOK_MD: &str = include_str!("../www/data/handbook.md");
+/// The bundled evaluation questions, one JSON object per line.
+pub const QUERIES_JSONL: &str = include_str!("../www/data/queries.jsonl");

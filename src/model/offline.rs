@@ -1,0 +1,187 @@
+//! The offline models, running in the page with no key and no network:
+//! - [`HashEmbedder`] as an [`Embedder`];
+//! - [`OfflineChat`], a deterministic stand-in for a chat model. Given a RAG prompt it
+//!   answers extractively from the context passages; given a ReAct conversation it
+//!   follows a fixed policy: retrieve with the question, retrieve again with the
+//!   question's keywords when the best passage is weak, then finish with the
+//!   extractive answer over everything it has seen.
+
+use crate::model::{ChatModel, ChatResponse, Embedder, Message, ModelError, Usage};
+use crate::rag::answer;
+use crate::rag::embed::{self, HashEmbedder};
+use crate::rag::prompt::{self, Passage, ReactAction};
+use crate::rag::text;
+
+/// Name reported as `llm.model_name`.
+pub const CHAT_MODEL_NAME: &str = "extractive-answerer (local)";
+/// Best-passage similarity under which the agent searches again with keywords.
+const WEAK_SIMILARITY: f32 = 0.3;
+
+impl Embedder for HashEmbedder {
+    fn model_name(&self) -> &str {
+        embed::MODEL_NAME
+    }
+
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+        Ok(texts.iter().map(|t| HashEmbedder::embed(self, t)).collect())
+    }
+}
+
+/// The offline chat model.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OfflineChat;
+
+impl ChatModel for OfflineChat {
+    fn model_name(&self) -> &str {
+        CHAT_MODEL_NAME
+    }
+
+    fn provider(&self) -> &str {
+        "ragtrace"
+    }
+
+    fn invocation_parameters(&self) -> String {
+        format!(
+            r#"{{"min_score":{},"weak_similarity":{}}}"#,
+            answer::MIN_SCORE,
+            WEAK_SIMILARITY
+        )
+    }
+
+    async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+        let question = prompt::question_of(messages).ok_or_else(|| {
+            ModelError::UnsupportedPrompt("no \"Question:\" in any user message".into())
+        })?;
+        let content = if prompt::is_react(messages) {
+            react_turn(question, messages).to_text()
+        } else {
+            let passages = messages
+                .iter()
+                .flat_map(|m| prompt::parse_passages(&m.content))
+                .collect::<Vec<_>>();
+            answer::extract(question, &passages).text
+        };
+        let prompt_tokens = messages.iter().map(|m| count_tokens(&m.content)).sum();
+        let usage = Usage {
+            prompt_tokens,
+            completion_tokens: count_tokens(&content),
+        };
+        Ok(ChatResponse { content, usage })
+    }
+}
+
+/// The policy's next ReAct turn.
+fn react_turn(question: &str, messages: &[Message]) -> ReactAction {
+    let observations: Vec<Vec<Passage>> = messages
+        .iter()
+        .filter_map(prompt::observation_text)
+        .map(prompt::parse_passages)
+        .collect();
+    let keywords = keywords(question);
+    let Some(last) = observations.last() else {
+        return ReactAction {
+            thought: "I need to find the part of the handbook that covers this question.".into(),
+            action: "retrieve".into(),
+            input: question.into(),
+        };
+    };
+    let best = last.iter().map(|p| p.similarity).fold(0.0, f32::max);
+    if best < WEAK_SIMILARITY
+        && observations.len() < 2
+        && !keywords.is_empty()
+        && keywords != question
+    {
+        return ReactAction {
+            thought: format!("The best passage is only {best:.2} similar to the question; I will search again with its keywords."),
+            action: "retrieve".into(),
+            input: keywords,
+        };
+    }
+    let mut seen: Vec<Passage> = Vec::new();
+    for p in observations.into_iter().flatten() {
+        if !seen.iter().any(|s| s.id == p.id) {
+            seen.push(p);
+        }
+    }
+    let extract = answer::extract(question, &seen);
+    let thought = if extract.found {
+        "The passages answer the question; I can finish with the sentences that state it."
+    } else {
+        "None of the passages answers the question; the handbook does not seem to cover it."
+    };
+    ReactAction {
+        thought: thought.into(),
+        action: "finish".into(),
+        input: extract.text,
+    }
+}
+
+/// The question's content words, in order, without repeats.
+fn keywords(question: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    for w in text::words(question) {
+        if !text::is_stopword(&w) && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out.join(" ")
+}
+
+/// Word and punctuation tokens: the offline model's own token count.
+pub fn count_tokens(s: &str) -> u64 {
+    let words = text::words(s).len();
+    let punct = s.chars().filter(|c| c.is_ascii_punctuation()).count();
+    (words + punct) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pollster::block_on;
+
+    #[test]
+    fn first_react_turn_retrieves_the_question() {
+        let turn = block_on(OfflineChat.chat(&prompt::react_messages("What is the leave policy?")))
+            .unwrap();
+        let a = prompt::parse_react(&turn.content).unwrap();
+        assert_eq!(
+            (a.action.as_str(), a.input.as_str()),
+            ("retrieve", "What is the leave policy?")
+        );
+        assert!(turn.usage.prompt_tokens > 0 && turn.usage.completion_tokens > 0);
+    }
+
+    #[test]
+    fn weak_observation_reformulates_then_finishes() {
+        let mut msgs = prompt::react_messages("What is the leave policy?");
+        msgs.push(Message::assistant(
+            "Thought: x\nAction: retrieve\nAction Input: What is the leave policy?",
+        ));
+        msgs.push(prompt::observation(
+            "[a:1] (similarity 0.100) Unrelated words about parking spaces.",
+        ));
+        let a = prompt::parse_react(&block_on(OfflineChat.chat(&msgs)).unwrap().content).unwrap();
+        assert_eq!(
+            (a.action.as_str(), a.input.as_str()),
+            ("retrieve", "leave policy")
+        );
+        msgs.push(Message::assistant(a.to_text()));
+        msgs.push(prompt::observation(
+            "[b:1] (similarity 0.600) The leave policy gives every employee 28 days of paid leave.",
+        ));
+        let done =
+            prompt::parse_react(&block_on(OfflineChat.chat(&msgs)).unwrap().content).unwrap();
+        assert_eq!(done.action, "finish");
+        assert!(
+            done.input.contains("28 days") && done.input.contains("[b:1]"),
+            "{}",
+            done.input
+        );
+    }
+
+    #[test]
+    fn a_prompt_without_question_is_an_error() {
+        let err = block_on(OfflineChat.chat(&[Message::user("hello")])).unwrap_err();
+        assert!(matches!(err, ModelError::UnsupportedPrompt(_)));
+    }
+}

@@ -1,0 +1,114 @@
+//! The traced ReAct agent.
+//!
+//! ```text
+//! agent_run (AGENT)
+//! ├─ agent_step (CHAIN)  agent.step_number, agent.thought, agent.action, …
+//! │  ├─ generation (LLM)          the model's Thought / Action / Action Input
+//! │  └─ retrieve (TOOL)
+//! │     └─ retrieval (RETRIEVER) └─ CreateEmbeddings (EMBEDDING)
+//! └─ agent_step … └─ finish (TOOL)
+//! ```
+//! A reply that is not a ReAct step fails the step (its raw text kept as the step's
+//! `output.value`); running out of steps fails the run.
+
+use super::engine::Engine;
+use super::pipeline::{fail, generate, retrieve, Answer, AskError, AskOptions, Models};
+use super::prompt::{self, ReactAction};
+use crate::model::{ChatModel, Embedder, Message};
+use crate::telemetry::semconv::{self as sc, SpanKind};
+use crate::telemetry::span::Traced;
+
+/// How a step ended.
+enum StepEnd {
+    Observed(String),
+    Finished(String),
+}
+
+/// Runs the ReAct loop under `root` until `finish` or `opts.max_steps`.
+pub(crate) async fn run<C: ChatModel, E: Embedder>(
+    root: &Traced,
+    engine: &Engine,
+    models: &Models<'_, C, E>,
+    question: &str,
+    opts: AskOptions,
+) -> Result<Answer, AskError> {
+    let mut messages = prompt::react_messages(question);
+    for step in 1..=opts.max_steps {
+        let span = root.child("agent_step", SpanKind::Chain);
+        span.set(sc::AGENT_STEP_NUMBER, step as i64);
+        match run_step(&span, engine, models, question, opts, &mut messages).await {
+            Ok(StepEnd::Finished(answer)) => {
+                return Ok(Answer {
+                    cited: engine.cited(&answer),
+                    text: answer,
+                });
+            }
+            Ok(StepEnd::Observed(observation)) => messages.push(prompt::observation(&observation)),
+            Err(e) => return Err(fail(&span, e)),
+        }
+    }
+    Err(AskError::OutOfSteps(opts.max_steps))
+}
+
+async fn run_step<C: ChatModel, E: Embedder>(
+    span: &Traced,
+    engine: &Engine,
+    models: &Models<'_, C, E>,
+    question: &str,
+    opts: AskOptions,
+    messages: &mut Vec<Message>,
+) -> Result<StepEnd, AskError> {
+    span.set(
+        sc::INPUT_VALUE,
+        messages
+            .last()
+            .map(|m| m.content.clone())
+            .unwrap_or_default(),
+    );
+    let reply = generate(span, models.chat, messages, question).await?;
+    let action: ReactAction = prompt::parse_react(&reply.content).inspect_err(|_| {
+        span.set(sc::OUTPUT_VALUE, reply.content.clone());
+    })?;
+    messages.push(Message::assistant(reply.content));
+    span.set(sc::AGENT_THOUGHT, action.thought.clone());
+    span.set(sc::AGENT_ACTION, action.action.clone());
+    span.set(sc::AGENT_ACTION_INPUT, action.input.clone());
+    let tool = span.child(action.action.clone(), SpanKind::Tool);
+    tool.set(sc::TOOL_NAME, action.action.clone());
+    tool.set(sc::INPUT_VALUE, action.input.clone());
+    let end = match action.action.as_str() {
+        "retrieve" => {
+            tool.set(
+                sc::TOOL_DESCRIPTION,
+                "Searches the handbook and returns passages with ids and similarity.",
+            );
+            let passages = retrieve(&tool, engine, models.embedder, &action.input, opts)
+                .await
+                .map_err(|e| fail(&tool, e))?;
+            StepEnd::Observed(if passages.is_empty() {
+                "No passage matched the query.".to_string()
+            } else {
+                prompt::format_passages(&passages)
+            })
+        }
+        "finish" => {
+            tool.set(sc::TOOL_DESCRIPTION, "Ends the run with the final answer.");
+            StepEnd::Finished(action.input.clone())
+        }
+        other => StepEnd::Observed(format!(
+            "There is no tool \"{other}\". Use retrieve or finish."
+        )),
+    };
+    let output = match &end {
+        StepEnd::Observed(o) | StepEnd::Finished(o) => o.clone(),
+    };
+    tool.set(sc::OUTPUT_VALUE, output.clone());
+    span.set(sc::OUTPUT_VALUE, output.clone());
+    let observation_length = if matches!(end, StepEnd::Observed(_)) {
+        output.chars().count()
+    } else {
+        0
+    };
+    span.set(sc::AGENT_OBSERVATION_LENGTH, observation_length as i64);
+    Ok(end)
+}

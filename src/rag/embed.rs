@@ -1,0 +1,83 @@
+//! [`HashEmbedder`]: the local embedder. Deterministic hashed features — word stems, stem
+//! bigrams and character trigrams — folded into a fixed-size, L2-normalised vector.
+//! Nothing is downloaded and the same text always gives the same vector.
+
+use super::text;
+
+/// Dimension of the hashed vectors.
+pub const DIM: usize = 1024;
+/// Name reported as `embedding.model_name`.
+pub const MODEL_NAME: &str = "ragtrace-hash-ngram-1024 (local)";
+
+/// The local embedder. Stateless, so it is `Copy`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HashEmbedder;
+
+impl HashEmbedder {
+    /// The unit vector of `text`, or all zeros when it has no words.
+    pub fn embed(&self, text: &str) -> Vec<f32> {
+        let mut v = vec![0f32; DIM];
+        let terms = text::terms(text);
+        for t in &terms {
+            add(&mut v, t.as_bytes(), 1.0);
+        }
+        for pair in terms.windows(2) {
+            add(&mut v, format!("{} {}", pair[0], pair[1]).as_bytes(), 0.6);
+        }
+        for w in text::words(text).iter().filter(|w| !text::is_stopword(w)) {
+            let padded: Vec<char> = format!("^{w}$").chars().collect();
+            for tri in padded.windows(3) {
+                add(&mut v, tri.iter().collect::<String>().as_bytes(), 0.25);
+            }
+        }
+        normalise(&mut v);
+        v
+    }
+}
+
+fn add(v: &mut [f32], feature: &[u8], weight: f32) {
+    let h = fnv1a(feature);
+    let sign = if h >> 63 == 1 { -1.0 } else { 1.0 };
+    v[(h % DIM as u64) as usize] += sign * weight;
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+fn normalise(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Dot product; the cosine similarity of two unit vectors.
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deterministic_unit_vectors() {
+        let e = HashEmbedder;
+        let a = e.embed("International work limit");
+        assert_eq!(a, e.embed("International work limit"));
+        assert!((cosine(&a, &a) - 1.0).abs() < 1e-5);
+        assert!(e.embed("  the of ").iter().all(|x| *x == 0.0));
+    }
+
+    #[test]
+    fn related_texts_are_closer() {
+        let e = HashEmbedder;
+        let q = e.embed("How many days can I work internationally?");
+        let near = e.embed("Employees may work internationally for up to 30 days.");
+        let far = e.embed("Laptops are refreshed every three years.");
+        assert!(cosine(&q, &near) > cosine(&q, &far) + 0.1);
+    }
+}

@@ -1,0 +1,81 @@
+//! [`Engine`]: a corpus chunked, embedded and indexed, ready to answer.
+
+use thiserror::Error;
+
+use super::chunk::{chunk_sections, ChunkConfig};
+use super::corpus::{parse_markdown, CorpusError, Section};
+use super::index::{Hit, Index};
+use super::prompt::{self, Passage};
+use crate::model::{Embedder, ModelError};
+
+/// Why a corpus could not be indexed.
+#[derive(Debug, Error, PartialEq)]
+pub enum EngineError {
+    #[error(transparent)]
+    Corpus(#[from] CorpusError),
+    #[error("embedding the corpus failed: {0}")]
+    Model(#[from] ModelError),
+}
+
+/// A chunk that an answer cites.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cited {
+    pub chunk_id: String,
+    pub section_title: String,
+    pub text: String,
+}
+
+/// An indexed corpus.
+#[derive(Debug, Clone)]
+pub struct Engine {
+    pub sections: Vec<Section>,
+    pub index: Index,
+    /// The embedding model the index was built with.
+    pub embedding_model: String,
+}
+
+impl Engine {
+    /// Parses, chunks, embeds and indexes `(name, markdown)` documents.
+    pub async fn build<E: Embedder>(
+        documents: &[(&str, &str)],
+        embedder: &E,
+    ) -> Result<Self, EngineError> {
+        let mut sections = Vec::new();
+        for (name, markdown) in documents {
+            sections.extend(parse_markdown(name, markdown)?);
+        }
+        let chunks = chunk_sections(&sections, ChunkConfig::default());
+        let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
+        let vectors = embedder.embed(&texts).await?;
+        Ok(Engine {
+            sections,
+            index: Index::new(chunks, vectors),
+            embedding_model: embedder.model_name().to_string(),
+        })
+    }
+
+    /// A hit as the passage a model reads.
+    pub fn passage(&self, hit: &Hit) -> Passage {
+        let c = &self.index.chunks[hit.chunk];
+        Passage {
+            id: c.id.clone(),
+            similarity: hit.similarity,
+            text: c.text.clone(),
+        }
+    }
+
+    /// The chunks an answer cites with `[id]`, ignoring ids that are not chunks.
+    pub fn cited(&self, answer: &str) -> Vec<Cited> {
+        prompt::citations(answer)
+            .into_iter()
+            .filter_map(|id| {
+                let c = self.index.chunks.iter().find(|c| c.id == id)?;
+                Some(Cited {
+                    chunk_id: c.id.clone(),
+                    section_title: c.section_title.clone(),
+                    text: c.text.clone(),
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,234 @@
+//! [`Index`]: chunks with their vectors and BM25 statistics, searched densely (cosine),
+//! lexically (BM25) or both fused by reciprocal rank ([`SearchMode::Hybrid`]).
+
+use std::collections::HashMap;
+
+use super::chunk::Chunk;
+use super::embed::cosine;
+use super::text;
+
+/// How [`Index::search`] ranks chunks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchMode {
+    Dense,
+    Bm25,
+    #[default]
+    Hybrid,
+}
+
+impl SearchMode {
+    pub const ALL: [SearchMode; 3] = [SearchMode::Dense, SearchMode::Bm25, SearchMode::Hybrid];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Dense => "dense",
+            SearchMode::Bm25 => "bm25",
+            SearchMode::Hybrid => "hybrid",
+        }
+    }
+}
+
+/// One retrieved chunk. `score` is the mode's own score (cosine, BM25, or fused RRF
+/// normalised to 0..1); `similarity` is always the cosine to the query, so callers can
+/// judge confidence the same way in every mode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hit {
+    pub chunk: usize,
+    pub score: f32,
+    pub similarity: f32,
+}
+
+const BM25_K1: f32 = 1.2;
+const BM25_B: f32 = 0.75;
+/// The usual reciprocal-rank-fusion constant.
+const RRF_K: f32 = 60.0;
+/// How deep each list goes before fusion.
+const FUSION_DEPTH: usize = 50;
+
+/// A searchable set of chunks.
+#[derive(Debug, Clone, Default)]
+pub struct Index {
+    pub chunks: Vec<Chunk>,
+    vectors: Vec<Vec<f32>>,
+    /// Term frequencies per chunk.
+    tfs: Vec<HashMap<String, u32>>,
+    doc_lens: Vec<f32>,
+    doc_freq: HashMap<String, u32>,
+    avg_len: f32,
+}
+
+impl Index {
+    /// Builds an index; `vectors[i]` is the embedding of `chunks[i].indexed_text()`.
+    pub fn new(chunks: Vec<Chunk>, vectors: Vec<Vec<f32>>) -> Self {
+        assert_eq!(chunks.len(), vectors.len(), "one vector per chunk");
+        let mut tfs = Vec::with_capacity(chunks.len());
+        let mut doc_lens = Vec::with_capacity(chunks.len());
+        let mut doc_freq: HashMap<String, u32> = HashMap::new();
+        for c in &chunks {
+            let terms = text::terms(&c.indexed_text());
+            doc_lens.push(terms.len() as f32);
+            let mut tf: HashMap<String, u32> = HashMap::new();
+            for t in terms {
+                *tf.entry(t).or_default() += 1;
+            }
+            for t in tf.keys() {
+                *doc_freq.entry(t.clone()).or_default() += 1;
+            }
+            tfs.push(tf);
+        }
+        let avg_len = doc_lens.iter().sum::<f32>() / doc_lens.len().max(1) as f32;
+        Index {
+            chunks,
+            vectors,
+            tfs,
+            doc_lens,
+            doc_freq,
+            avg_len,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.chunks.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    /// The `top_k` best chunks for a query given as text and as its vector. A query
+    /// without words returns nothing.
+    pub fn search(
+        &self,
+        mode: SearchMode,
+        query: &str,
+        query_vec: &[f32],
+        top_k: usize,
+    ) -> Vec<Hit> {
+        if text::words(query).is_empty() || top_k == 0 {
+            return Vec::new();
+        }
+        let ranked: Vec<(usize, f32)> = match mode {
+            SearchMode::Dense => self.dense(query_vec),
+            SearchMode::Bm25 => self.bm25(query),
+            SearchMode::Hybrid => self.fused(query, query_vec),
+        };
+        ranked
+            .into_iter()
+            .take(top_k)
+            .map(|(chunk, score)| Hit {
+                chunk,
+                score,
+                similarity: cosine(&self.vectors[chunk], query_vec),
+            })
+            .collect()
+    }
+
+    fn dense(&self, q: &[f32]) -> Vec<(usize, f32)> {
+        let scores = self.vectors.iter().map(|v| cosine(v, q)).enumerate();
+        sorted(scores.filter(|(_, s)| *s > 0.0).collect())
+    }
+
+    fn bm25(&self, query: &str) -> Vec<(usize, f32)> {
+        let n = self.len() as f32;
+        let terms = text::terms(query);
+        let scores = self.tfs.iter().enumerate().map(|(i, tf)| {
+            let score: f32 = terms
+                .iter()
+                .filter_map(|t| {
+                    let f = *tf.get(t)? as f32;
+                    let df = *self.doc_freq.get(t)? as f32;
+                    let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+                    let norm = 1.0 - BM25_B + BM25_B * self.doc_lens[i] / self.avg_len.max(1.0);
+                    Some(idf * f * (BM25_K1 + 1.0) / (f + BM25_K1 * norm))
+                })
+                .sum();
+            (i, score)
+        });
+        sorted(scores.filter(|(_, s)| *s > 0.0).collect())
+    }
+
+    fn fused(&self, query: &str, q: &[f32]) -> Vec<(usize, f32)> {
+        let mut fused: HashMap<usize, f32> = HashMap::new();
+        for list in [self.dense(q), self.bm25(query)] {
+            for (rank, (chunk, _)) in list.into_iter().take(FUSION_DEPTH).enumerate() {
+                *fused.entry(chunk).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
+            }
+        }
+        let best_possible = 2.0 / (RRF_K + 1.0);
+        sorted(
+            fused
+                .into_iter()
+                .map(|(c, s)| (c, s / best_possible))
+                .collect(),
+        )
+    }
+}
+
+/// Best first; ties broken by chunk order so results are deterministic.
+fn sorted(mut v: Vec<(usize, f32)>) -> Vec<(usize, f32)> {
+    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rag::embed::HashEmbedder;
+
+    fn index(texts: &[&str]) -> Index {
+        let chunks: Vec<Chunk> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, t)| Chunk {
+                id: format!("c:{i}"),
+                section_id: format!("s{i}"),
+                section_title: String::new(),
+                text: t.to_string(),
+            })
+            .collect();
+        let vectors = chunks
+            .iter()
+            .map(|c| HashEmbedder.embed(&c.indexed_text()))
+            .collect();
+        Index::new(chunks, vectors)
+    }
+
+    #[test]
+    fn every_mode_finds_the_matching_chunk() {
+        let idx = index(&[
+            "Laptops are replaced every three years.",
+            "Work abroad is limited to 30 days.",
+            "Expenses need receipts.",
+        ]);
+        let q = "How long can I work abroad?";
+        let qv = HashEmbedder.embed(q);
+        for mode in SearchMode::ALL {
+            let hits = idx.search(mode, q, &qv, 2);
+            assert_eq!(hits[0].chunk, 1, "{mode:?}");
+            assert!(hits[0].similarity > 0.0);
+        }
+    }
+
+    #[test]
+    fn empty_query_and_empty_index_return_nothing() {
+        let idx = index(&["Something."]);
+        for mode in SearchMode::ALL {
+            assert!(idx.search(mode, "", &HashEmbedder.embed(""), 5).is_empty());
+            assert!(idx
+                .search(mode, "  ?! ", &HashEmbedder.embed("  ?! "), 5)
+                .is_empty());
+        }
+        let empty = Index::new(vec![], vec![]);
+        assert!(empty
+            .search(SearchMode::Hybrid, "work", &HashEmbedder.embed("work"), 5)
+            .is_empty());
+    }
+
+    #[test]
+    fn hybrid_scores_are_normalised() {
+        let idx = index(&["Work abroad is limited to 30 days.", "Other text."]);
+        let q = "work abroad";
+        let hits = idx.search(SearchMode::Hybrid, q, &HashEmbedder.embed(q), 5);
+        assert!(hits[0].score <= 1.0 + 1e-6 && hits[0].score > 0.9);
+    }
+}

@@ -1,0 +1,24 @@
+//! The RAG domain, free of browser types.
+//!
+//! - [`corpus`]: markdown documents → [`corpus::Section`]s with stable ids.
+//! - [`text`]: sentence splitting and tokenising shared by everything below.
+//! - [`embed`]: [`embed::HashEmbedder`], the local deterministic embedder.
+//! - [`chunk`]: semantic chunking into [`chunk::Chunk`]s.
+//! - [`index`]: dense, BM25 and hybrid retrieval over an [`index::Index`].
+//! - [`answer`]: the extractive answerer behind the offline model.
+//! - [`prompt`]: the RAG and ReAct prompt formats and their parsers.
+//! - [`engine`]: [`engine::Engine`], a corpus indexed and ready to answer.
+//! - [`pipeline`] and [`agent`]: the traced RAG pipeline and ReAct agent.
+//! - [`eval`]: the bundled query set and retrieval metrics (hit@k, MRR).
+
+pub mod agent;
+pub mod answer;
+pub mod chunk;
+pub mod corpus;
+pub mod embed;
+pub mod engine;
+pub mod eval;
+pub mod index;
+pub mod pipeline;
+pub mod prompt;
+pub mod text;

@@ -1,0 +1,272 @@
+//! The traced RAG pipeline, and the traced steps it shares with the agent.
+//!
+//! Span tree of one question:
+//! ```text
+//! rag_pipeline (CHAIN)
+//! ├─ retrieval (RETRIEVER)
+//! │  └─ CreateEmbeddings (EMBEDDING)
+//! └─ generation (LLM)
+//! ```
+//! Every run ends its root span with the answer as `output.value`, or with status ERROR
+//! and an `exception` event naming what went wrong ([`AskError`]).
+
+use thiserror::Error;
+
+use super::engine::{Cited, Engine};
+use super::index::SearchMode;
+use super::prompt::{self, Passage, ReactParseError};
+use super::{agent, text};
+use crate::model::{ChatModel, ChatResponse, Embedder, Message, ModelError};
+use crate::telemetry::semconv::{self as sc, SpanKind};
+use crate::telemetry::span::Traced;
+use opentelemetry::Value;
+use opentelemetry_sdk::trace::SdkTracer;
+
+/// Longest question accepted, in characters.
+pub const MAX_QUESTION_CHARS: usize = 2_000;
+
+/// RAG (retrieve, then generate) or ReAct agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    #[default]
+    Rag,
+    Agent,
+}
+
+impl Mode {
+    pub fn label(self) -> &'static str {
+        match self {
+            Mode::Rag => "RAG",
+            Mode::Agent => "Agent",
+        }
+    }
+}
+
+/// How a question is answered.
+#[derive(Debug, Clone, Copy)]
+pub struct AskOptions {
+    pub mode: Mode,
+    pub top_k: usize,
+    pub search: SearchMode,
+    /// The agent's step budget.
+    pub max_steps: usize,
+}
+
+impl Default for AskOptions {
+    fn default() -> Self {
+        AskOptions {
+            mode: Mode::Rag,
+            top_k: 5,
+            search: SearchMode::Hybrid,
+            max_steps: 5,
+        }
+    }
+}
+
+/// Why a question got no answer. The messages are shown to the user as they are.
+#[derive(Debug, Error, PartialEq)]
+pub enum AskError {
+    #[error("The question is empty: type a question about the handbook.")]
+    EmptyQuestion,
+    #[error("The question is too long ({chars} characters): keep it under {max}.")]
+    TooLong { chars: usize, max: usize },
+    #[error("The model failed: {0}")]
+    Model(#[from] ModelError),
+    #[error("The model's reply could not be read as a ReAct step: {0}")]
+    Malformed(#[from] ReactParseError),
+    #[error("The agent did not finish within {0} steps.")]
+    OutOfSteps(usize),
+}
+
+/// A successful answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    pub text: String,
+    pub cited: Vec<Cited>,
+}
+
+/// What a question produced: its trace id (so the page can show its spans) and the
+/// answer or the error.
+#[derive(Debug)]
+pub struct Outcome {
+    pub trace_id: String,
+    pub result: Result<Answer, AskError>,
+}
+
+/// The models a question runs with.
+pub struct Models<'a, C, E> {
+    pub chat: &'a C,
+    pub embedder: &'a E,
+}
+
+/// Answers one question in the chosen mode, tracing every step under one root span.
+pub async fn ask<C: ChatModel, E: Embedder>(
+    engine: &Engine,
+    models: Models<'_, C, E>,
+    tracer: &SdkTracer,
+    question: &str,
+    opts: AskOptions,
+) -> Outcome {
+    let (name, kind) = match opts.mode {
+        Mode::Rag => ("rag_pipeline", SpanKind::Chain),
+        Mode::Agent => ("agent_run", SpanKind::Agent),
+    };
+    let root = Traced::root(tracer, name, kind);
+    root.set(sc::INPUT_VALUE, question.to_string());
+    let result = match validate(question) {
+        Err(e) => Err(e),
+        Ok(q) => match opts.mode {
+            Mode::Rag => rag(&root, engine, &models, q, opts).await,
+            Mode::Agent => agent::run(&root, engine, &models, q, opts).await,
+        },
+    };
+    match &result {
+        Ok(answer) => root.set(sc::OUTPUT_VALUE, answer.text.clone()),
+        Err(e) => root.fail(e),
+    }
+    Outcome {
+        trace_id: root.trace_id(),
+        result,
+    }
+}
+
+fn validate(question: &str) -> Result<&str, AskError> {
+    let q = question.trim();
+    let chars = q.chars().count();
+    if text::words(q).is_empty() {
+        Err(AskError::EmptyQuestion)
+    } else if chars > MAX_QUESTION_CHARS {
+        Err(AskError::TooLong {
+            chars,
+            max: MAX_QUESTION_CHARS,
+        })
+    } else {
+        Ok(q)
+    }
+}
+
+async fn rag<C: ChatModel, E: Embedder>(
+    root: &Traced,
+    engine: &Engine,
+    models: &Models<'_, C, E>,
+    question: &str,
+    opts: AskOptions,
+) -> Result<Answer, AskError> {
+    let passages = retrieve(root, engine, models.embedder, question, opts).await?;
+    let reply = generate(
+        root,
+        models.chat,
+        &prompt::rag_messages(question, &passages),
+        question,
+    )
+    .await?;
+    Ok(Answer {
+        cited: engine.cited(&reply.content),
+        text: reply.content,
+    })
+}
+
+/// A traced retrieval: a `retrieval` span with the query's `CreateEmbeddings` child.
+pub(crate) async fn retrieve<E: Embedder>(
+    parent: &Traced,
+    engine: &Engine,
+    embedder: &E,
+    query: &str,
+    opts: AskOptions,
+) -> Result<Vec<Passage>, AskError> {
+    let span = parent.child("retrieval", SpanKind::Retriever);
+    span.set(sc::INPUT_VALUE, query.to_string());
+    span.set(sc::RETRIEVAL_QUERY, query.to_string());
+    span.set(sc::RETRIEVAL_TOP_K, opts.top_k as i64);
+    span.set(sc::RETRIEVAL_METHOD, opts.search.as_str());
+    let query_vec = {
+        let emb = span.child("CreateEmbeddings", SpanKind::Embedding);
+        emb.set(sc::EMBEDDING_MODEL_NAME, embedder.model_name().to_string());
+        emb.set(sc::embedding(0, "text"), query.to_string());
+        match embedder.embed(&[query.to_string()]).await {
+            Ok(mut v) if !v.is_empty() => {
+                let vec = v.swap_remove(0);
+                emb.set(
+                    sc::embedding(0, "vector"),
+                    Value::Array(vec.iter().map(|x| f64::from(*x)).collect::<Vec<_>>().into()),
+                );
+                vec
+            }
+            Ok(_) => {
+                return Err(fail(
+                    &emb,
+                    AskError::Model(ModelError::UnsupportedPrompt("no vector returned".into())),
+                ))
+            }
+            Err(e) => return Err(fail(&emb, AskError::Model(e))),
+        }
+    };
+    let hits = engine
+        .index
+        .search(opts.search, query, &query_vec, opts.top_k);
+    span.set(sc::RETRIEVAL_RESULT_COUNT, hits.len() as i64);
+    span.set(
+        sc::RETRIEVAL_TOP_SCORE,
+        hits.first().map_or(0.0, |h| f64::from(h.score)),
+    );
+    let passages: Vec<Passage> = hits.iter().map(|h| engine.passage(h)).collect();
+    for (i, (hit, p)) in hits.iter().zip(&passages).enumerate() {
+        span.set(sc::retrieval_document(i, "id"), p.id.clone());
+        span.set(sc::retrieval_document(i, "content"), p.text.clone());
+        span.set(sc::retrieval_document(i, "score"), f64::from(hit.score));
+    }
+    Ok(passages)
+}
+
+/// A traced chat call: a `generation` LLM span with OpenInference messages and token
+/// counts, plus the seed tutorial's `generation.*` keys.
+pub(crate) async fn generate<C: ChatModel>(
+    parent: &Traced,
+    chat: &C,
+    messages: &[Message],
+    question: &str,
+) -> Result<ChatResponse, AskError> {
+    let span = parent.child("generation", SpanKind::Llm);
+    span.set(sc::LLM_MODEL_NAME, chat.model_name().to_string());
+    span.set(sc::LLM_PROVIDER, chat.provider().to_string());
+    span.set(sc::LLM_SYSTEM, chat.provider().to_string());
+    span.set(sc::LLM_INVOCATION_PARAMETERS, chat.invocation_parameters());
+    span.set(sc::GENERATION_QUESTION, question.to_string());
+    span.set(sc::GENERATION_MODEL, chat.model_name().to_string());
+    let context_chunks: usize = messages
+        .iter()
+        .map(|m| prompt::parse_passages(&m.content).len())
+        .sum();
+    span.set(sc::GENERATION_CONTEXT_CHUNK_COUNT, context_chunks as i64);
+    for (i, m) in messages.iter().enumerate() {
+        span.set(sc::llm_input_message(i, "role"), m.role.as_str());
+        span.set(sc::llm_input_message(i, "content"), m.content.clone());
+    }
+    if let Some(last) = messages.last() {
+        span.set(sc::INPUT_VALUE, last.content.clone());
+    }
+    let reply = chat
+        .chat(messages)
+        .await
+        .map_err(|e| fail(&span, AskError::Model(e)))?;
+    span.set(sc::OUTPUT_VALUE, reply.content.clone());
+    span.set(sc::llm_output_message(0, "role"), "assistant");
+    span.set(sc::llm_output_message(0, "content"), reply.content.clone());
+    span.set(sc::LLM_TOKEN_COUNT_PROMPT, reply.usage.prompt_tokens as i64);
+    span.set(
+        sc::LLM_TOKEN_COUNT_COMPLETION,
+        reply.usage.completion_tokens as i64,
+    );
+    span.set(sc::LLM_TOKEN_COUNT_TOTAL, reply.usage.total() as i64);
+    span.set(
+        sc::GENERATION_ANSWER_WORD_COUNT,
+        text::words(&reply.content).len() as i64,
+    );
+    Ok(reply)
+}
+
+/// Records `err` on `span` and hands it back, for `map_err` and early returns.
+pub(crate) fn fail(span: &Traced, err: AskError) -> AskError {
+    span.fail(&err);
+    err
+}

@@ -1,0 +1,15 @@
+//! Telemetry: real `opentelemetry_sdk` spans carrying OpenInference attributes.
+//!
+//! - [`semconv`]: attribute keys and the nine OpenInference span kinds.
+//! - [`clock`]: the high-resolution wall clock every span timestamp comes from.
+//! - [`span`]: [`span::Traced`], a started SDK span with its context.
+//! - [`provider`]: [`provider::Telemetry`], the tracer provider whose exporter only
+//!   buffers finished spans ([`provider::SpanBuffer`]), so it never blocks the page.
+//! - [`store`]: [`store::TraceStore`], finished spans grouped into traces and laid out
+//!   as rows for the span table and waterfall.
+
+pub mod clock;
+pub mod provider;
+pub mod semconv;
+pub mod span;
+pub mod store;

@@ -1,0 +1,97 @@
+//! Attribute keys: OpenInference's semantic conventions, plus the seed tutorial's own
+//! `retrieval.*`, `generation.*` and `agent.*` keys, which the page keeps so the
+//! tutorial's tables can be rebuilt from our spans.
+
+/// The nine OpenInference span kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpanKind {
+    Llm,
+    Embedding,
+    Chain,
+    Retriever,
+    Reranker,
+    Tool,
+    Agent,
+    Guardrail,
+    Evaluator,
+}
+
+impl SpanKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SpanKind::Llm => "LLM",
+            SpanKind::Embedding => "EMBEDDING",
+            SpanKind::Chain => "CHAIN",
+            SpanKind::Retriever => "RETRIEVER",
+            SpanKind::Reranker => "RERANKER",
+            SpanKind::Tool => "TOOL",
+            SpanKind::Agent => "AGENT",
+            SpanKind::Guardrail => "GUARDRAIL",
+            SpanKind::Evaluator => "EVALUATOR",
+        }
+    }
+}
+
+// OpenInference: every span.
+pub const SPAN_KIND: &str = "openinference.span.kind";
+pub const INPUT_VALUE: &str = "input.value";
+pub const INPUT_MIME_TYPE: &str = "input.mime_type";
+pub const OUTPUT_VALUE: &str = "output.value";
+pub const OUTPUT_MIME_TYPE: &str = "output.mime_type";
+pub const PROJECT_NAME: &str = "openinference.project.name";
+pub const SERVICE_NAME: &str = "service.name";
+
+// OpenInference: LLM spans.
+pub const LLM_MODEL_NAME: &str = "llm.model_name";
+pub const LLM_PROVIDER: &str = "llm.provider";
+pub const LLM_SYSTEM: &str = "llm.system";
+pub const LLM_INVOCATION_PARAMETERS: &str = "llm.invocation_parameters";
+pub const LLM_TOKEN_COUNT_PROMPT: &str = "llm.token_count.prompt";
+pub const LLM_TOKEN_COUNT_COMPLETION: &str = "llm.token_count.completion";
+pub const LLM_TOKEN_COUNT_TOTAL: &str = "llm.token_count.total";
+
+/// `llm.input_messages.{i}.message.{field}` (field: `role` or `content`).
+pub fn llm_input_message(i: usize, field: &str) -> String {
+    format!("llm.input_messages.{i}.message.{field}")
+}
+
+/// `llm.output_messages.{i}.message.{field}`.
+pub fn llm_output_message(i: usize, field: &str) -> String {
+    format!("llm.output_messages.{i}.message.{field}")
+}
+
+// OpenInference: retriever and embedding spans.
+/// `retrieval.documents.{i}.document.{field}` (field: `id`, `content`, `score`).
+pub fn retrieval_document(i: usize, field: &str) -> String {
+    format!("retrieval.documents.{i}.document.{field}")
+}
+pub const EMBEDDING_MODEL_NAME: &str = "embedding.model_name";
+/// `embedding.embeddings.{i}.embedding.{field}` (field: `text` or `vector`).
+pub fn embedding(i: usize, field: &str) -> String {
+    format!("embedding.embeddings.{i}.embedding.{field}")
+}
+
+// OpenInference: tool spans.
+pub const TOOL_NAME: &str = "tool.name";
+pub const TOOL_DESCRIPTION: &str = "tool.description";
+
+// The seed tutorial's keys.
+pub const RETRIEVAL_QUERY: &str = "retrieval.query";
+pub const RETRIEVAL_TOP_K: &str = "retrieval.top_k";
+pub const RETRIEVAL_RESULT_COUNT: &str = "retrieval.result_count";
+pub const RETRIEVAL_TOP_SCORE: &str = "retrieval.top_score";
+pub const RETRIEVAL_METHOD: &str = "retrieval.method";
+pub const GENERATION_QUESTION: &str = "generation.question";
+pub const GENERATION_MODEL: &str = "generation.model";
+pub const GENERATION_CONTEXT_CHUNK_COUNT: &str = "generation.context_chunk_count";
+pub const GENERATION_ANSWER_WORD_COUNT: &str = "generation.answer_word_count";
+pub const AGENT_STEP_NUMBER: &str = "agent.step_number";
+pub const AGENT_THOUGHT: &str = "agent.thought";
+pub const AGENT_ACTION: &str = "agent.action";
+pub const AGENT_ACTION_INPUT: &str = "agent.action_input";
+pub const AGENT_OBSERVATION_LENGTH: &str = "agent.observation_length";
+
+// OpenTelemetry: exceptions.
+pub const EXCEPTION_EVENT: &str = "exception";
+pub const EXCEPTION_TYPE: &str = "exception.type";
+pub const EXCEPTION_MESSAGE: &str = "exception.message";

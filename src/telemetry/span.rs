@@ -1,0 +1,100 @@
+//! [`Traced`]: a started `opentelemetry_sdk` span held in its [`Context`], so children
+//! can be parented to it explicitly (the page has no thread-local "current span" across
+//! `await` points).
+//!
+//! Contract: start and end times come from [`clock::now`], never from the SDK's default
+//! clock (millisecond-only in the browser). A span ends when its `Traced` is dropped or
+//! [`Traced::end`] is called; it ends with status OK unless [`Traced::fail`] was called.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+
+use opentelemetry::trace::{Status, TraceContextExt, Tracer as _};
+use opentelemetry::{Context, KeyValue, Value};
+use opentelemetry_sdk::trace::SdkTracer;
+
+use super::clock;
+use super::semconv::{self, SpanKind};
+
+/// A live span and the context that makes it the parent of children.
+pub struct Traced {
+    cx: Context,
+    tracer: SdkTracer,
+    failed: Cell<bool>,
+}
+
+impl Traced {
+    /// Starts the root span of a new trace.
+    pub fn root(tracer: &SdkTracer, name: impl Into<Cow<'static, str>>, kind: SpanKind) -> Self {
+        Self::start(tracer, &Context::new(), name, kind)
+    }
+
+    /// Starts a child of this span.
+    pub fn child(&self, name: impl Into<Cow<'static, str>>, kind: SpanKind) -> Self {
+        Self::start(&self.tracer, &self.cx, name, kind)
+    }
+
+    fn start(
+        tracer: &SdkTracer,
+        parent: &Context,
+        name: impl Into<Cow<'static, str>>,
+        kind: SpanKind,
+    ) -> Self {
+        let span = tracer
+            .span_builder(name)
+            .with_start_time(clock::now())
+            .with_attributes([KeyValue::new(semconv::SPAN_KIND, kind.as_str())])
+            .start_with_context(tracer, parent);
+        Traced {
+            cx: parent.with_span(span),
+            tracer: tracer.clone(),
+            failed: Cell::new(false),
+        }
+    }
+
+    /// Sets one attribute.
+    pub fn set(&self, key: impl Into<opentelemetry::Key>, value: impl Into<Value>) {
+        self.cx.span().set_attribute(KeyValue::new(key, value));
+    }
+
+    /// Adds a timestamped event.
+    pub fn event(&self, name: impl Into<Cow<'static, str>>, attributes: Vec<KeyValue>) {
+        self.cx
+            .span()
+            .add_event_with_timestamp(name, clock::now(), attributes);
+    }
+
+    /// Marks the span failed: status ERROR with the error's message, and an `exception`
+    /// event carrying its type and message.
+    pub fn fail<E: std::error::Error + 'static>(&self, err: &E) {
+        let message = err.to_string();
+        let ty = std::any::type_name::<E>();
+        self.event(
+            semconv::EXCEPTION_EVENT,
+            vec![
+                KeyValue::new(semconv::EXCEPTION_TYPE, ty),
+                KeyValue::new(semconv::EXCEPTION_MESSAGE, message.clone()),
+            ],
+        );
+        self.cx.span().set_status(Status::error(message));
+        self.failed.set(true);
+    }
+
+    /// The trace id as 32 hex digits.
+    pub fn trace_id(&self) -> String {
+        self.cx.span().span_context().trace_id().to_string()
+    }
+
+    /// Ends the span now (the same as dropping it; reads better at the end of a step).
+    pub fn end(self) {}
+}
+
+impl Drop for Traced {
+    fn drop(&mut self) {
+        let span = self.cx.span();
+        if !self.failed.get() {
+            span.set_status(Status::Ok);
+        }
+        span.end_with_timestamp(clock::now());
+    }
+}

@@ -1,0 +1,212 @@
+//! [`TraceStore`]: finished spans grouped by trace, and [`SpanRow`]s — the flattened,
+//! display-ready span tree (depth-first, children by start time) that the span table,
+//! waterfall and details panel render.
+
+use std::time::SystemTime;
+
+use opentelemetry::trace::{SpanId, Status};
+use opentelemetry_sdk::trace::SpanData;
+
+use super::semconv;
+
+/// The spans of one trace.
+#[derive(Debug, Clone)]
+pub struct TraceRecord {
+    /// 32 hex digits.
+    pub trace_id: String,
+    pub spans: Vec<SpanData>,
+}
+
+impl TraceRecord {
+    /// The span without a parent.
+    pub fn root(&self) -> Option<&SpanData> {
+        self.spans
+            .iter()
+            .find(|s| s.parent_span_id == SpanId::INVALID)
+    }
+
+    /// Earliest start to latest end, in milliseconds.
+    pub fn duration_ms(&self) -> f64 {
+        let start = self.spans.iter().map(|s| s.start_time).min();
+        let end = self.spans.iter().map(|s| s.end_time).max();
+        match (start, end) {
+            (Some(s), Some(e)) => ms_between(s, e),
+            _ => 0.0,
+        }
+    }
+
+    /// Whether any span failed.
+    pub fn has_error(&self) -> bool {
+        self.spans
+            .iter()
+            .any(|s| matches!(s.status, Status::Error { .. }))
+    }
+
+    /// The flattened span tree.
+    pub fn rows(&self) -> Vec<SpanRow> {
+        let t0 = self
+            .spans
+            .iter()
+            .map(|s| s.start_time)
+            .min()
+            .unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut rows = Vec::with_capacity(self.spans.len());
+        let ids: Vec<SpanId> = self
+            .spans
+            .iter()
+            .map(|s| s.span_context.span_id())
+            .collect();
+        // Orphans (parent not in this record) are shown as roots rather than lost.
+        let mut roots: Vec<&SpanData> = self
+            .spans
+            .iter()
+            .filter(|s| s.parent_span_id == SpanId::INVALID || !ids.contains(&s.parent_span_id))
+            .collect();
+        roots.sort_by_key(|s| s.start_time);
+        for r in roots {
+            self.push_subtree(r, 0, t0, &mut rows);
+        }
+        rows
+    }
+
+    fn push_subtree(&self, span: &SpanData, depth: usize, t0: SystemTime, rows: &mut Vec<SpanRow>) {
+        rows.push(SpanRow::new(span, depth, t0));
+        let id = span.span_context.span_id();
+        let mut children: Vec<&SpanData> = self
+            .spans
+            .iter()
+            .filter(|s| s.parent_span_id == id)
+            .collect();
+        children.sort_by_key(|s| s.start_time);
+        for c in children {
+            self.push_subtree(c, depth + 1, t0, rows);
+        }
+    }
+}
+
+/// Every trace the page has seen, oldest first.
+#[derive(Debug, Clone, Default)]
+pub struct TraceStore {
+    pub traces: Vec<TraceRecord>,
+}
+
+impl TraceStore {
+    /// Files finished spans under their traces (a trace may arrive in several parts).
+    pub fn add(&mut self, spans: Vec<SpanData>) {
+        for span in spans {
+            let id = span.span_context.trace_id().to_string();
+            match self.traces.iter_mut().find(|t| t.trace_id == id) {
+                Some(t) => t.spans.push(span),
+                None => self.traces.push(TraceRecord {
+                    trace_id: id,
+                    spans: vec![span],
+                }),
+            }
+        }
+    }
+
+    pub fn get(&self, trace_id: &str) -> Option<&TraceRecord> {
+        self.traces.iter().find(|t| t.trace_id == trace_id)
+    }
+
+    pub fn latest(&self) -> Option<&TraceRecord> {
+        self.traces.last()
+    }
+}
+
+/// One span, ready to display.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpanRow {
+    pub span_id: String,
+    pub name: String,
+    /// OpenInference kind (`openinference.span.kind`), e.g. `RETRIEVER`.
+    pub kind: String,
+    /// `OK`, `ERROR` or `UNSET`.
+    pub status: &'static str,
+    pub status_message: String,
+    pub depth: usize,
+    pub offset_ms: f64,
+    pub duration_ms: f64,
+    /// The attribute that says most about this kind of span.
+    pub key_attribute: String,
+    pub attributes: Vec<(String, String)>,
+    pub events: Vec<EventRow>,
+}
+
+/// One span event, ready to display.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub name: String,
+    pub offset_ms: f64,
+    pub attributes: Vec<(String, String)>,
+}
+
+impl SpanRow {
+    fn new(span: &SpanData, depth: usize, t0: SystemTime) -> Self {
+        let attributes: Vec<(String, String)> = span
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .collect();
+        let get = |k: &str| {
+            attributes
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.clone())
+        };
+        let kind = get(semconv::SPAN_KIND).unwrap_or_default();
+        let key_attribute = match kind.as_str() {
+            "RETRIEVER" => get(semconv::RETRIEVAL_QUERY),
+            "EMBEDDING" => get(semconv::EMBEDDING_MODEL_NAME),
+            "LLM" => get(semconv::LLM_MODEL_NAME),
+            "TOOL" => get(semconv::TOOL_NAME)
+                .map(|t| format!("{t}: {}", get(semconv::INPUT_VALUE).unwrap_or_default())),
+            _ => get(semconv::AGENT_ACTION).or_else(|| get(semconv::INPUT_VALUE)),
+        }
+        .unwrap_or_default();
+        let (status, status_message) = match &span.status {
+            Status::Ok => ("OK", String::new()),
+            Status::Error { description } => ("ERROR", description.to_string()),
+            Status::Unset => ("UNSET", String::new()),
+        };
+        SpanRow {
+            span_id: span.span_context.span_id().to_string(),
+            name: span.name.to_string(),
+            kind,
+            status,
+            status_message,
+            depth,
+            offset_ms: ms_between(t0, span.start_time),
+            duration_ms: ms_between(span.start_time, span.end_time),
+            key_attribute,
+            attributes,
+            events: span
+                .events
+                .iter()
+                .map(|e| EventRow {
+                    name: e.name.to_string(),
+                    offset_ms: ms_between(t0, e.timestamp),
+                    attributes: e
+                        .attributes
+                        .iter()
+                        .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    /// An attribute's displayed value.
+    pub fn attribute(&self, key: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn ms_between(a: SystemTime, b: SystemTime) -> f64 {
+    b.duration_since(a)
+        .map(|d| d.as_secs_f64() * 1000.0)
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,125 @@
+//! The Leptos page. Components only render and wire signals; the work is done by
+//! [`crate::rag`] and recorded by [`crate::telemetry`].
+//!
+//! - [`ask`]: the question form and the answer with its cited chunks.
+//! - [`traces`]: the list of traces asked so far.
+//! - [`spans`]: the span table, the waterfall and the details of one span.
+
+mod ask;
+mod spans;
+mod traces;
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::model::offline::{OfflineChat, CHAT_MODEL_NAME};
+use crate::rag::embed::{HashEmbedder, MODEL_NAME as EMBEDDING_MODEL_NAME};
+use crate::rag::engine::Engine;
+use crate::rag::pipeline::{self, AskOptions, Mode, Models};
+use crate::telemetry::provider::Telemetry;
+use crate::telemetry::store::{SpanRow, TraceStore};
+use crate::HANDBOOK_MD;
+
+/// The Phoenix project the page's spans belong to.
+const PROJECT: &str = "ragtrace";
+
+/// Mounts the page on `<body>`.
+pub fn mount() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(App);
+}
+
+/// The last question's result, as the answer panel shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastAnswer {
+    pub question: String,
+    pub mode: Mode,
+    pub result: Result<pipeline::Answer, String>,
+}
+
+#[component]
+fn App() -> impl IntoView {
+    let telemetry = Arc::new(Telemetry::new(PROJECT));
+    let engine: RwSignal<Option<Arc<Engine>>> = RwSignal::new(None);
+    let index_error: RwSignal<Option<String>> = RwSignal::new(None);
+    spawn_local(async move {
+        match Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder).await {
+            Ok(e) => engine.set(Some(Arc::new(e))),
+            Err(e) => index_error.set(Some(format!("The handbook could not be indexed: {e}"))),
+        }
+    });
+
+    let question = RwSignal::new(String::new());
+    let mode = RwSignal::new(Mode::Rag);
+    let busy = RwSignal::new(false);
+    let store = RwSignal::new(TraceStore::default());
+    let last: RwSignal<Option<LastAnswer>> = RwSignal::new(None);
+    let selected_trace: RwSignal<Option<String>> = RwSignal::new(None);
+    let selected_span: RwSignal<Option<String>> = RwSignal::new(None);
+
+    let on_ask = Callback::new(move |()| {
+        let Some(engine) = engine.get_untracked() else {
+            return;
+        };
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let (q, m) = (question.get_untracked(), mode.get_untracked());
+        let telemetry = telemetry.clone();
+        spawn_local(async move {
+            let models = Models {
+                chat: &OfflineChat,
+                embedder: &HashEmbedder,
+            };
+            let opts = AskOptions {
+                mode: m,
+                ..Default::default()
+            };
+            let outcome = pipeline::ask(&engine, models, &telemetry.tracer, &q, opts).await;
+            store.update(|s| s.add(telemetry.take_finished()));
+            selected_trace.set(Some(outcome.trace_id));
+            selected_span.set(None);
+            last.set(Some(LastAnswer {
+                question: q,
+                mode: m,
+                result: outcome.result.map_err(|e| e.to_string()),
+            }));
+            busy.set(false);
+        });
+    });
+
+    let rows: Memo<Vec<SpanRow>> = Memo::new(move |_| {
+        let id = selected_trace.get();
+        store.with(|s| {
+            id.and_then(|id| s.get(&id).map(|t| t.rows()))
+                .unwrap_or_default()
+        })
+    });
+
+    view! {
+        <header>
+            <h1>"ragtrace"</h1>
+            <p class="tagline">"Ask the employee handbook. Every step of the answer is an OpenTelemetry span with OpenInference attributes."</p>
+            <p class="offline" id="offline-label">
+                "Offline: local embedder (" {EMBEDDING_MODEL_NAME} ") and " {CHAT_MODEL_NAME}
+                ", running in WebAssembly in this page. No API key, no network."
+            </p>
+        </header>
+        <main>
+            <section class="ask-panel">
+                <ask::AskForm question mode busy ready=Signal::derive(move || engine.with(Option::is_some)) on_ask />
+                {move || index_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <ask::AnswerView last />
+            </section>
+            <section class="trace-panel">
+                <traces::TraceList store selected_trace selected_span />
+                <spans::SpanTable rows selected_span />
+                <spans::Waterfall rows selected_span />
+                <spans::SpanDetails rows selected_span />
+            </section>
+        </main>
+    }
+}

@@ -1,0 +1,304 @@
+//! The end-to-end harness: serves the release `dist/` on a free loopback port, starts
+//! ChromeDriver and a fresh headless Chromium profile, and drives the page.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::{Client, ClientBuilder, Locator};
+use http::{HeaderName, HeaderValue};
+use serde_json::{json, Value};
+use tokio::process::{Child, Command};
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+const CHROME_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1000",
+];
+
+/// A page open in headless Chromium. Dropping it stops the browser and its server.
+pub struct Page {
+    pub client: Client,
+    _driver: Child,
+    _server: tokio::task::JoinHandle<()>,
+    profile: PathBuf,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn dist() -> PathBuf {
+    let dist = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("dist");
+    assert!(
+        dist.join("index.html").exists(),
+        "dist/ is missing: run `trunk build --release` first (`make test` does)"
+    );
+    dist
+}
+
+async fn serve(dir: PathBuf) -> (SocketAddr, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The same cross-origin isolation headers as `trunk serve` (Trunk.toml): they give
+    // the page's clock microsecond resolution.
+    let header = |name: &'static str, value: &'static str| {
+        SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        )
+    };
+    let app = axum::Router::new()
+        .fallback_service(ServeDir::new(dir))
+        .layer(header("cross-origin-opener-policy", "same-origin"))
+        .layer(header("cross-origin-embedder-policy", "require-corp"));
+    let handle = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (addr, handle)
+}
+
+impl Page {
+    /// Opens the release page and waits until the handbook is indexed.
+    pub async fn open() -> Page {
+        let (addr, server) = serve(dist()).await;
+        let port = free_port();
+        let driver =
+            Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
+                .arg(format!("--port={port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .kill_on_drop(true)
+                .spawn()
+                .expect("chromedriver runs (make test installs it)");
+        let profile = std::env::temp_dir().join(format!("ragtrace-e2e-{port}"));
+        let mut args: Vec<String> = CHROME_FLAGS.iter().map(|s| s.to_string()).collect();
+        args.push(format!("--user-data-dir={}", profile.display()));
+        let caps = json!({
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
+            "goog:loggingPrefs": { "browser": "ALL" },
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let mut client = None;
+        for _ in 0..100 {
+            match ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let client = client.expect("chromedriver accepts a session");
+        client.goto(&format!("http://{addr}/")).await.unwrap();
+        let page = Page {
+            client,
+            _driver: driver,
+            _server: server,
+            profile,
+        };
+        page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
+            .await;
+        page
+    }
+
+    /// Polls `cond` for up to 20 s.
+    pub async fn wait_for<'a, F, Fut>(&'a self, cond: F)
+    where
+        F: Fn(&'a Page) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..200 {
+            if cond(self).await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!(
+            "timed out waiting on the page; it shows:\n{}",
+            self.text("body").await
+        );
+    }
+
+    /// Runs JavaScript and returns its JSON result.
+    pub async fn js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// The text of the first element matching `css` ("" when there is none).
+    pub async fn text(&self, css: &str) -> String {
+        let q = serde_json::to_string(css).unwrap();
+        self.js(&format!(
+            "const e = document.querySelector({q}); return e ? e.textContent : '';"
+        ))
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+    }
+
+    /// Types `question`, chooses `mode` ("rag" or "agent") and submits: with Enter when
+    /// `enter`, else with the Ask button. Waits for the answer or error.
+    pub async fn ask(&self, question: &str, mode: &str, enter: bool) {
+        let input = self.client.find(Locator::Css("#question")).await.unwrap();
+        input.clear().await.unwrap();
+        self.client
+            .find(Locator::Css("#mode"))
+            .await
+            .unwrap()
+            .select_by_value(mode)
+            .await
+            .unwrap();
+        let before = self
+            .js("return document.querySelectorAll('#trace-list li').length")
+            .await;
+        if enter {
+            input
+                .send_keys(&format!("{question}\u{E007}"))
+                .await
+                .unwrap();
+        } else {
+            input.send_keys(question).await.unwrap();
+            self.client
+                .find(Locator::Css("#ask"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
+        self.wait_for(|p| {
+            let before = before.clone();
+            async move {
+                let now = p
+                    .js("return document.querySelectorAll('#trace-list li').length")
+                    .await;
+                now != before && p.text("#ask").await == "Ask"
+            }
+        })
+        .await;
+    }
+
+    /// The span table: (name, kind, status, duration) per row, in tree order.
+    pub async fn span_rows(&self) -> Vec<(String, String, String, String)> {
+        let rows = self
+            .js("return [...document.querySelectorAll('#spans tr.span-row')].map(r => [...r.cells].map(c => c.textContent))")
+            .await;
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let c: Vec<String> = r
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|v| v.as_str().unwrap().to_string())
+                    .collect();
+                (c[0].clone(), c[1].clone(), c[2].clone(), c[3].clone())
+            })
+            .collect()
+    }
+
+    /// Clicks the span-table row of the first span named `name`.
+    pub async fn select_span(&self, name: &str) {
+        let rows = self
+            .client
+            .find_all(Locator::Css("#spans tr.span-row"))
+            .await
+            .unwrap();
+        for row in rows {
+            if row
+                .find(Locator::Css("td.name"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                == name
+            {
+                row.click().await.unwrap();
+                return;
+            }
+        }
+        panic!("no span named {name}");
+    }
+
+    /// The browser console since the last call (ChromeDriver's log endpoint).
+    pub async fn console(&self) -> Vec<String> {
+        let log = self
+            .client
+            .issue_cmd(BrowserLog)
+            .await
+            .expect("chromedriver returns the browser log");
+        log.as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .map(|e| format!("{} {}", e["level"], e["message"]))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Fails on any console error or panic message.
+    pub async fn assert_clean_console(&self) {
+        let bad: Vec<String> = self
+            .console()
+            .await
+            .into_iter()
+            .filter(|l| {
+                l.contains("SEVERE") || l.contains("panicked") || l.contains("RuntimeError")
+            })
+            .collect();
+        assert!(bad.is_empty(), "console errors: {bad:#?}");
+    }
+
+    pub async fn close(self) {
+        self.client.clone().close().await.ok();
+        std::fs::remove_dir_all(&self.profile).ok();
+    }
+}
+
+/// `POST /session/{id}/se/log {"type": "browser"}`: ChromeDriver's console log.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        (
+            http::Method::POST,
+            Some(r#"{"type":"browser"}"#.to_string()),
+        )
+    }
+}

@@ -1,0 +1,301 @@
+//! The traced pipeline and agent, run natively against the SDK's in-memory exporter:
+//! the span tree, its OpenInference attributes, answers, and error spans.
+#![cfg(not(target_arch = "wasm32"))]
+
+use opentelemetry::trace::{SpanId, Status, TracerProvider as _};
+use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
+use pollster::block_on;
+use ragtrace::model::offline::OfflineChat;
+use ragtrace::rag::embed::HashEmbedder;
+use ragtrace::rag::engine::Engine;
+use ragtrace::rag::eval::parse_queries;
+use ragtrace::rag::pipeline::{ask, AskError, AskOptions, Mode, Models, Outcome};
+use ragtrace::{HANDBOOK_MD, QUERIES_JSONL};
+
+struct Run {
+    outcome: Outcome,
+    spans: Vec<SpanData>,
+}
+
+fn run(engine: &Engine, question: &str, mode: Mode) -> Run {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let tracer = provider.tracer("test");
+    let models = Models {
+        chat: &OfflineChat,
+        embedder: &HashEmbedder,
+    };
+    let opts = AskOptions {
+        mode,
+        ..Default::default()
+    };
+    let outcome = block_on(ask(engine, models, &tracer, question, opts));
+    Run {
+        outcome,
+        spans: exporter.get_finished_spans().unwrap(),
+    }
+}
+
+fn engine() -> Engine {
+    block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap()
+}
+
+fn attr(span: &SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.to_string())
+}
+
+fn named<'a>(spans: &'a [SpanData], name: &str) -> Vec<&'a SpanData> {
+    spans.iter().filter(|s| s.name == name).collect()
+}
+
+fn parent_of<'a>(spans: &'a [SpanData], s: &SpanData) -> Option<&'a SpanData> {
+    spans
+        .iter()
+        .find(|p| p.span_context.span_id() == s.parent_span_id)
+}
+
+#[test]
+fn rag_question_builds_the_documented_span_tree() {
+    let engine = engine();
+    let q = "What is the maximum number of days an employee can work internationally?";
+    let Run { outcome, spans } = run(&engine, q, Mode::Rag);
+    let answer = outcome.result.expect("answered");
+    assert!(answer.text.contains("30 working days"), "{}", answer.text);
+    assert!(!answer.cited.is_empty());
+
+    let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
+    assert_eq!(spans.len(), 4, "{names:?}");
+    let root = named(&spans, "rag_pipeline")[0];
+    let retrieval = named(&spans, "retrieval")[0];
+    let embedding = named(&spans, "CreateEmbeddings")[0];
+    let generation = named(&spans, "generation")[0];
+    assert_eq!(root.parent_span_id, SpanId::INVALID);
+    assert_eq!(parent_of(&spans, retrieval).unwrap().name, "rag_pipeline");
+    assert_eq!(parent_of(&spans, embedding).unwrap().name, "retrieval");
+    assert_eq!(parent_of(&spans, generation).unwrap().name, "rag_pipeline");
+    assert!(spans
+        .iter()
+        .all(|s| s.span_context.trace_id().to_string() == outcome.trace_id));
+    assert!(spans
+        .iter()
+        .all(|s| s.status == Status::Ok && s.end_time >= s.start_time));
+
+    for (span, kind) in [
+        (root, "CHAIN"),
+        (retrieval, "RETRIEVER"),
+        (embedding, "EMBEDDING"),
+        (generation, "LLM"),
+    ] {
+        assert_eq!(attr(span, "openinference.span.kind").as_deref(), Some(kind));
+    }
+    assert_eq!(attr(root, "input.value").as_deref(), Some(q));
+    assert_eq!(attr(root, "output.value"), Some(answer.text.clone()));
+
+    assert_eq!(attr(retrieval, "retrieval.query").as_deref(), Some(q));
+    assert_eq!(attr(retrieval, "retrieval.top_k").as_deref(), Some("5"));
+    assert_eq!(
+        attr(retrieval, "retrieval.result_count").as_deref(),
+        Some("5")
+    );
+    let top: f64 = attr(retrieval, "retrieval.top_score")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(top > 0.0);
+    assert!(attr(retrieval, "retrieval.documents.0.document.id")
+        .unwrap()
+        .starts_with("international-work:"));
+    assert!(attr(retrieval, "retrieval.documents.4.document.content").is_some());
+    assert_eq!(
+        attr(retrieval, "retrieval.documents.0.document.score"),
+        Some(top.to_string())
+    );
+
+    assert_eq!(
+        attr(embedding, "embedding.model_name").as_deref(),
+        Some("ragtrace-hash-ngram-1024 (local)")
+    );
+    assert_eq!(
+        attr(embedding, "embedding.embeddings.0.embedding.text").as_deref(),
+        Some(q)
+    );
+
+    assert_eq!(
+        attr(generation, "llm.model_name").as_deref(),
+        Some("extractive-answerer (local)")
+    );
+    assert_eq!(attr(generation, "generation.question").as_deref(), Some(q));
+    assert_eq!(
+        attr(generation, "generation.model").as_deref(),
+        Some("extractive-answerer (local)")
+    );
+    assert_eq!(
+        attr(generation, "generation.context_chunk_count").as_deref(),
+        Some("5")
+    );
+    let words: usize = attr(generation, "generation.answer_word_count")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(words > 3);
+    assert_eq!(
+        attr(generation, "llm.input_messages.0.message.role").as_deref(),
+        Some("system")
+    );
+    assert_eq!(
+        attr(generation, "llm.input_messages.1.message.role").as_deref(),
+        Some("user")
+    );
+    assert!(attr(generation, "llm.input_messages.1.message.content")
+        .unwrap()
+        .contains(q));
+    assert_eq!(
+        attr(generation, "llm.output_messages.0.message.role").as_deref(),
+        Some("assistant")
+    );
+    assert_eq!(
+        attr(generation, "llm.output_messages.0.message.content"),
+        Some(answer.text)
+    );
+    let count = |k: &str| attr(generation, k).unwrap().parse::<u64>().unwrap();
+    assert_eq!(
+        count("llm.token_count.total"),
+        count("llm.token_count.prompt") + count("llm.token_count.completion")
+    );
+    assert!(count("llm.token_count.completion") > 0);
+}
+
+#[test]
+fn agent_question_records_steps_with_tool_children() {
+    let engine = engine();
+    let q = "What happens if an employee works internationally beyond the allowed limit?";
+    let Run { outcome, spans } = run(&engine, q, Mode::Agent);
+    let answer = outcome.result.expect("answered");
+    assert!(!answer.cited.is_empty(), "{}", answer.text);
+
+    let root = named(&spans, "agent_run")[0];
+    assert_eq!(
+        attr(root, "openinference.span.kind").as_deref(),
+        Some("AGENT")
+    );
+    let steps = named(&spans, "agent_step");
+    assert!(steps.len() >= 2, "retrieve then finish");
+    for (i, step) in steps.iter().enumerate() {
+        assert_eq!(
+            attr(step, "openinference.span.kind").as_deref(),
+            Some("CHAIN")
+        );
+        assert_eq!(parent_of(&spans, step).unwrap().name, "agent_run");
+        assert_eq!(attr(step, "agent.step_number"), Some((i + 1).to_string()));
+        assert!(!attr(step, "agent.thought").unwrap().is_empty());
+        let action = attr(step, "agent.action").unwrap();
+        assert!(
+            attr(step, "agent.action_input").is_some()
+                && attr(step, "agent.observation_length").is_some()
+        );
+        let children: Vec<&SpanData> = spans
+            .iter()
+            .filter(|s| s.parent_span_id == step.span_context.span_id())
+            .collect();
+        let tool = children
+            .iter()
+            .find(|c| attr(c, "openinference.span.kind").as_deref() == Some("TOOL"))
+            .unwrap();
+        assert_eq!(attr(tool, "tool.name"), Some(action.clone()));
+        assert!(children.iter().any(|c| c.name == "generation"));
+        if action == "retrieve" {
+            let r = spans
+                .iter()
+                .find(|s| s.parent_span_id == tool.span_context.span_id())
+                .unwrap();
+            assert_eq!(r.name, "retrieval");
+        }
+    }
+    assert_eq!(
+        attr(steps.last().unwrap(), "agent.action").as_deref(),
+        Some("finish")
+    );
+    assert_eq!(attr(steps[0], "agent.action").as_deref(), Some("retrieve"));
+}
+
+#[test]
+fn empty_and_huge_questions_end_in_error_spans() {
+    let engine = engine();
+    for (q, expected) in [
+        ("   ", AskError::EmptyQuestion),
+        (
+            &*"why ".repeat(600),
+            AskError::TooLong {
+                chars: 2399,
+                max: 2000,
+            },
+        ),
+    ] {
+        for mode in [Mode::Rag, Mode::Agent] {
+            let Run { outcome, spans } = run(&engine, q, mode);
+            assert_eq!(outcome.result.unwrap_err(), expected);
+            assert_eq!(spans.len(), 1);
+            let root = &spans[0];
+            assert!(
+                matches!(&root.status, Status::Error { description } if description.contains("question"))
+            );
+            let event = root
+                .events
+                .iter()
+                .find(|e| e.name == "exception")
+                .expect("exception event");
+            let ev = |k: &str| {
+                event
+                    .attributes
+                    .iter()
+                    .find(|kv| kv.key.as_str() == k)
+                    .map(|kv| kv.value.to_string())
+            };
+            assert!(ev("exception.type").unwrap().ends_with("AskError"));
+            assert_eq!(ev("exception.message"), Some(expected.to_string()));
+        }
+    }
+}
+
+#[test]
+fn extractive_answers_state_the_expected_fact() {
+    let engine = engine();
+    let queries = parse_queries(QUERIES_JSONL).unwrap();
+    let mut correct = 0;
+    for q in &queries {
+        let text = run(&engine, &q.question, Mode::Rag)
+            .outcome
+            .result
+            .unwrap()
+            .text;
+        if text.contains(&q.fact) {
+            correct += 1;
+        }
+    }
+    let share = correct as f64 / queries.len() as f64;
+    println!(
+        "extractive answers containing the expected fact: {correct}/{} ({share:.2})",
+        queries.len()
+    );
+    assert!(share >= 0.6, "{share}");
+}
+
+#[test]
+fn off_topic_question_is_not_found() {
+    let engine = engine();
+    let text = run(
+        &engine,
+        "Who won the football world cup in 1966?",
+        Mode::Rag,
+    )
+    .outcome
+    .result
+    .unwrap()
+    .text;
+    assert!(text.starts_with("Not found in the handbook"), "{text}");
+}

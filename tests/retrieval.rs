@@ -1,0 +1,54 @@
+//! Retrieval quality of the bundled handbook over `queries.jsonl`, for every search mode.
+//! The figures are printed (`cargo test -- --nocapture` shows them); hybrid must reach
+//! hit@5 ≥ 0.9 and MRR ≥ 0.7.
+#![cfg(not(target_arch = "wasm32"))]
+
+use pollster::block_on;
+use ragtrace::rag::eval::{measure, parse_queries};
+use ragtrace::rag::{embed::HashEmbedder, engine::Engine, index::SearchMode};
+use ragtrace::{HANDBOOK_MD, QUERIES_JSONL};
+
+#[test]
+fn bundled_data_is_consistent() {
+    let engine = block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap();
+    let queries = parse_queries(QUERIES_JSONL).unwrap();
+    assert!(
+        HANDBOOK_MD.len() >= 25_000,
+        "handbook is {} bytes",
+        HANDBOOK_MD.len()
+    );
+    assert!(engine.sections.len() >= 12);
+    assert!(queries.len() >= 30);
+    for q in &queries {
+        let section = engine.sections.iter().find(|s| s.id == q.section_id);
+        let section = section.unwrap_or_else(|| panic!("{}: no section {}", q.id, q.section_id));
+        assert!(
+            section.text.contains(&q.fact),
+            "{}: fact {:?} not in {}",
+            q.id,
+            q.fact,
+            q.section_id
+        );
+    }
+}
+
+#[test]
+fn hybrid_retrieval_meets_the_quality_bar() {
+    let engine = block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap();
+    let queries = parse_queries(QUERIES_JSONL).unwrap();
+    for mode in SearchMode::ALL {
+        let m = measure(&engine, &queries, mode, 5);
+        println!(
+            "{:>6}: hit@1 {:.3}  hit@3 {:.3}  hit@5 {:.3}  MRR {:.3}  ({} queries)",
+            mode.as_str(),
+            m.hit_at_1,
+            m.hit_at_3,
+            m.hit_at_5,
+            m.mrr,
+            queries.len()
+        );
+    }
+    let hybrid = measure(&engine, &queries, SearchMode::Hybrid, 5);
+    assert!(hybrid.hit_at_5 >= 0.9, "hybrid hit@5 {}", hybrid.hit_at_5);
+    assert!(hybrid.mrr >= 0.7, "hybrid MRR {}", hybrid.mrr);
+}
