@@ -10,6 +10,7 @@ use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::Engine;
 use ragtrace::rag::index::SearchMode;
 use ragtrace::telemetry::provider::Telemetry;
+use ragtrace::telemetry::redact::Redaction;
 use ragtrace::HANDBOOK_MD;
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -64,7 +65,7 @@ fn main() {
         }
         span.end();
     });
-    telemetry.take_finished();
+    telemetry.take_finished(&Redaction::default());
     println!(
         "create + end a span with 8 attributes: {:?} (median of 10000)",
         d

@@ -9,7 +9,10 @@
 //!   as rows for the span table and waterfall.
 
 pub mod clock;
+pub mod export;
+pub mod otlp;
 pub mod provider;
+pub mod redact;
 pub mod semconv;
 pub mod span;
 pub mod store;

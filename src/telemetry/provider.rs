@@ -13,6 +13,7 @@ use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
 use opentelemetry_sdk::Resource;
 
+use super::redact::Redaction;
 use super::semconv;
 
 /// Instrumentation scope name of every span the page makes.
@@ -42,6 +43,18 @@ impl SpanExporter for SpanBuffer {
     }
 }
 
+/// The resource of the page's spans: service `ragtrace`, filed under `project`.
+pub fn resource(project: &str) -> Resource {
+    Resource::builder_empty()
+        .with_attributes([
+            KeyValue::new(semconv::SERVICE_NAME, "ragtrace"),
+            KeyValue::new(semconv::PROJECT_NAME, project.to_string()),
+            KeyValue::new("telemetry.sdk.name", "opentelemetry"),
+            KeyValue::new("telemetry.sdk.language", "rust"),
+        ])
+        .build()
+}
+
 /// The tracer provider of one page (or one test), its tracer and its span buffer.
 pub struct Telemetry {
     // Kept so the provider (and its processor) lives as long as the tracer.
@@ -54,14 +67,7 @@ pub struct Telemetry {
 impl Telemetry {
     /// A provider whose resource names the service `ragtrace` and the Phoenix project.
     pub fn new(project: &str) -> Self {
-        let resource = Resource::builder_empty()
-            .with_attributes([
-                KeyValue::new(semconv::SERVICE_NAME, "ragtrace"),
-                KeyValue::new(semconv::PROJECT_NAME, project.to_string()),
-                KeyValue::new("telemetry.sdk.name", "opentelemetry"),
-                KeyValue::new("telemetry.sdk.language", "rust"),
-            ])
-            .build();
+        let resource = resource(project);
         let buffer = SpanBuffer::default();
         let provider = SdkTracerProvider::builder()
             .with_resource(resource.clone())
@@ -76,8 +82,11 @@ impl Telemetry {
         }
     }
 
-    /// Takes every span finished since the last call.
-    pub fn take_finished(&self) -> Vec<SpanData> {
-        self.buffer.take()
+    /// Takes every span finished since the last call, with `redaction` applied, so
+    /// hidden values never reach the store or an export.
+    pub fn take_finished(&self, redaction: &Redaction) -> Vec<SpanData> {
+        let mut spans = self.buffer.take();
+        spans.iter_mut().for_each(|s| redaction.apply(s));
+        spans
     }
 }

@@ -9,12 +9,34 @@ use opentelemetry_sdk::trace::SpanData;
 
 use super::semconv;
 
-/// The spans of one trace.
+/// Where a trace stands with Phoenix.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportState {
+    Pending,
+    Sending,
+    Exported,
+    /// Still to be sent; the reason the last attempt failed.
+    Failed(String),
+}
+
+impl ExportState {
+    pub fn label(&self) -> &'static str {
+        match self {
+            ExportState::Pending => "pending",
+            ExportState::Sending => "sending",
+            ExportState::Exported => "exported",
+            ExportState::Failed(_) => "failed",
+        }
+    }
+}
+
+/// The spans of one trace and its export state.
 #[derive(Debug, Clone)]
 pub struct TraceRecord {
     /// 32 hex digits.
     pub trace_id: String,
     pub spans: Vec<SpanData>,
+    pub export: ExportState,
 }
 
 impl TraceRecord {
@@ -91,17 +113,62 @@ pub struct TraceStore {
 }
 
 impl TraceStore {
-    /// Files finished spans under their traces (a trace may arrive in several parts).
-    pub fn add(&mut self, spans: Vec<SpanData>) {
+    /// Files finished spans under their traces (a trace may arrive in several parts;
+    /// a span already held, by id, is not added twice). Touched traces become pending.
+    /// Returns the ids of the traces touched.
+    pub fn add(&mut self, spans: Vec<SpanData>) -> Vec<String> {
+        let mut touched: Vec<String> = Vec::new();
         for span in spans {
             let id = span.span_context.trace_id().to_string();
-            match self.traces.iter_mut().find(|t| t.trace_id == id) {
-                Some(t) => t.spans.push(span),
-                None => self.traces.push(TraceRecord {
-                    trace_id: id,
-                    spans: vec![span],
-                }),
+            let trace = match self.traces.iter().position(|t| t.trace_id == id) {
+                Some(i) => &mut self.traces[i],
+                None => {
+                    self.traces.push(TraceRecord {
+                        trace_id: id.clone(),
+                        spans: Vec::new(),
+                        export: ExportState::Pending,
+                    });
+                    self.traces.last_mut().expect("just pushed")
+                }
+            };
+            let span_id = span.span_context.span_id();
+            if trace
+                .spans
+                .iter()
+                .all(|s| s.span_context.span_id() != span_id)
+            {
+                trace.spans.push(span);
+                trace.export = ExportState::Pending;
             }
+            if !touched.contains(&id) {
+                touched.push(id);
+            }
+        }
+        touched
+    }
+
+    /// Ids of the traces not exported and not being sent.
+    pub fn unexported(&self) -> Vec<String> {
+        self.traces
+            .iter()
+            .filter(|t| !matches!(t.export, ExportState::Exported | ExportState::Sending))
+            .map(|t| t.trace_id.clone())
+            .collect()
+    }
+
+    /// Every span of the traces `ids`.
+    pub fn spans_of(&self, ids: &[String]) -> Vec<SpanData> {
+        self.traces
+            .iter()
+            .filter(|t| ids.contains(&t.trace_id))
+            .flat_map(|t| t.spans.iter().cloned())
+            .collect()
+    }
+
+    /// Sets the export state of the traces `ids`.
+    pub fn set_export(&mut self, ids: &[String], state: ExportState) {
+        for t in self.traces.iter_mut().filter(|t| ids.contains(&t.trace_id)) {
+            t.export = state.clone();
         }
     }
 
