@@ -3,7 +3,7 @@
 SHELL := bash
 export PATH := $(CURDIR)/.state/tools/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: run test bench setup
+.PHONY: run test bench setup phoenix
 
 ## Build the page and serve it at http://127.0.0.1:8080 (rebuilds on change).
 run:
@@ -14,6 +14,10 @@ run:
 ## Lint, then native tests, wasm tests in headless Chromium, and end-to-end tests of the release build.
 test:
 	scripts/test.sh
+
+## Install (once) and start Arize Phoenix on http://127.0.0.1:6006, accepting the page's spans.
+phoenix:
+	scripts/phoenix.sh serve
 
 ## Print speed figures and the release wasm size.
 bench:

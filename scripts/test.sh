@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
+# The end-to-end tests start their own Phoenix servers with this command.
+RAGTRACE_PHOENIX=$(scripts/phoenix.sh install)
+export RAGTRACE_PHOENIX
 step() { echo; echo "== $*"; }
 
 step "format"

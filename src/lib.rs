@@ -7,12 +7,15 @@
 //!   loop and the traced pipelines. Plain Rust, no browser types, tested natively.
 //! - [`model`]: the chat and embedding model traits and the offline models.
 //! - [`telemetry`]: tracer provider, OpenInference keys, span helper, trace store.
-//! - `ui` (wasm32 only): the Leptos page, which only renders and wires signals.
+//! - `browser` and `ui` (wasm32 only): thin browser I/O (fetch, storage, files) and the
+//!   Leptos page, which only renders and wires signals.
 
 pub mod model;
 pub mod rag;
 pub mod telemetry;
 
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 #[cfg(target_arch = "wasm32")]
 pub mod ui;
 

@@ -2,10 +2,12 @@
 //! [`crate::rag`] and recorded by [`crate::telemetry`].
 //!
 //! - [`ask`]: the question form and the answer with its cited chunks.
+//! - [`export`]: the Phoenix panel (settings, export, retry, download, import).
 //! - [`traces`]: the list of traces asked so far.
 //! - [`spans`]: the span table, the waterfall and the details of one span.
 
 mod ask;
+mod export;
 mod spans;
 mod traces;
 
@@ -55,6 +57,7 @@ fn App() -> impl IntoView {
     let mode = RwSignal::new(Mode::Rag);
     let busy = RwSignal::new(false);
     let store = RwSignal::new(TraceStore::default());
+    let exporter = export::Exporter::new(store);
     let last: RwSignal<Option<LastAnswer>> = RwSignal::new(None);
     let selected_trace: RwSignal<Option<String>> = RwSignal::new(None);
     let selected_span: RwSignal<Option<String>> = RwSignal::new(None);
@@ -79,7 +82,10 @@ fn App() -> impl IntoView {
                 ..Default::default()
             };
             let outcome = pipeline::ask(&engine, models, &telemetry.tracer, &q, opts).await;
-            store.update(|s| s.add(telemetry.take_finished()));
+            let spans = telemetry.take_finished(&exporter.redaction());
+            store.update(|s| {
+                s.add(spans);
+            });
             selected_trace.set(Some(outcome.trace_id));
             selected_span.set(None);
             last.set(Some(LastAnswer {
@@ -88,6 +94,9 @@ fn App() -> impl IntoView {
                 result: outcome.result.map_err(|e| e.to_string()),
             }));
             busy.set(false);
+            if exporter.settings.with_untracked(|s| s.auto_export) {
+                exporter.export_now();
+            }
         });
     });
 
@@ -113,9 +122,10 @@ fn App() -> impl IntoView {
                 <ask::AskForm question mode busy ready=Signal::derive(move || engine.with(Option::is_some)) on_ask />
                 {move || index_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
                 <ask::AnswerView last />
+                <export::ExportPanel exporter />
             </section>
             <section class="trace-panel">
-                <traces::TraceList store selected_trace selected_span />
+                <traces::TraceList exporter selected_trace selected_span />
                 <spans::SpanTable rows selected_span />
                 <spans::Waterfall rows selected_span />
                 <spans::SpanDetails rows selected_span />

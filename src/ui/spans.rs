@@ -32,6 +32,7 @@ pub fn SpanTable(
                 view! {
                     <tr
                         class="span-row"
+                        data-depth=r.depth
                         class:selected=is_selected(selected_span, r.span_id.clone())
                         class:error=r.status == "ERROR"
                         on:click=select_on_click(selected_span, r.span_id.clone())

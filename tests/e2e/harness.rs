@@ -4,6 +4,7 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::Duration;
 
 use fantoccini::wd::WebDriverCompatibleCommand;
@@ -27,20 +28,54 @@ const CHROME_FLAGS: &[&str] = &[
     "--window-size=1400,1000",
 ];
 
-/// A page open in headless Chromium. Dropping it stops the browser and its server.
+/// Ctrl+A, release, Backspace: empties a field the way a person does (WebDriver's
+/// "clear" fires no `input` event, so the page would never hear of it).
+const SELECT_ALL_AND_DELETE: &str = "\u{E009}a\u{E000}\u{E003}";
+
+/// The release `dist/` served on a free loopback port.
+pub struct Site {
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl Site {
+    pub async fn start() -> Site {
+        let (addr, server) = serve(dist()).await;
+        Site { addr, server }
+    }
+
+    /// E.g. `http://127.0.0.1:40123`.
+    pub fn origin(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for Site {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// A page open in headless Chromium. Dropping it stops the browser and its site.
 pub struct Page {
     pub client: Client,
+    pub site: Site,
     _driver: Child,
-    _server: tokio::task::JoinHandle<()>,
     profile: PathBuf,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// A port free on every interface, from below the kernel's ephemeral range: a server
+/// that takes seconds to start (Phoenix) cannot lose it to an outgoing connection.
+pub fn free_port() -> u16 {
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let seed = (std::process::id() % 5000) as u16;
+    loop {
+        let port = 20_000 + (seed + NEXT.fetch_add(7, Ordering::Relaxed)) % 10_000;
+        if TcpListener::bind(("::", port)).is_ok() && TcpListener::bind(("127.0.0.1", port)).is_ok()
+        {
+            return port;
+        }
+    }
 }
 
 fn dist() -> PathBuf {
@@ -66,7 +101,7 @@ async fn serve(dir: PathBuf) -> (SocketAddr, tokio::task::JoinHandle<()>) {
     let app = axum::Router::new()
         .fallback_service(ServeDir::new(dir))
         .layer(header("cross-origin-opener-policy", "same-origin"))
-        .layer(header("cross-origin-embedder-policy", "require-corp"));
+        .layer(header("cross-origin-embedder-policy", "credentialless"));
     let handle = tokio::spawn(async move {
         axum::serve(listener, app).await.unwrap();
     });
@@ -74,9 +109,13 @@ async fn serve(dir: PathBuf) -> (SocketAddr, tokio::task::JoinHandle<()>) {
 }
 
 impl Page {
-    /// Opens the release page and waits until the handbook is indexed.
+    /// Opens the release page on a site of its own.
     pub async fn open() -> Page {
-        let (addr, server) = serve(dist()).await;
+        Page::open_at(Site::start().await).await
+    }
+
+    /// Opens the release page from `site` and waits until the handbook is indexed.
+    pub async fn open_at(site: Site) -> Page {
         let port = free_port();
         let driver =
             Command::new(std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into()))
@@ -110,11 +149,11 @@ impl Page {
             }
         }
         let client = client.expect("chromedriver accepts a session");
-        client.goto(&format!("http://{addr}/")).await.unwrap();
+        client.goto(&format!("{}/", site.origin())).await.unwrap();
         let page = Page {
             client,
+            site,
             _driver: driver,
-            _server: server,
             profile,
         };
         page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
@@ -128,7 +167,16 @@ impl Page {
         F: Fn(&'a Page) -> Fut,
         Fut: std::future::Future<Output = bool>,
     {
-        for _ in 0..200 {
+        self.wait_up_to(Duration::from_secs(20), cond).await
+    }
+
+    /// Polls `cond` for up to `limit`.
+    pub async fn wait_up_to<'a, F, Fut>(&'a self, limit: Duration, cond: F)
+    where
+        F: Fn(&'a Page) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..(limit.as_millis() / 100) {
             if cond(self).await {
                 return;
             }
@@ -161,7 +209,7 @@ impl Page {
     /// `enter`, else with the Ask button. Waits for the answer or error.
     pub async fn ask(&self, question: &str, mode: &str, enter: bool) {
         let input = self.client.find(Locator::Css("#question")).await.unwrap();
-        input.clear().await.unwrap();
+        input.send_keys(SELECT_ALL_AND_DELETE).await.unwrap();
         self.client
             .find(Locator::Css("#mode"))
             .await
@@ -197,6 +245,54 @@ impl Page {
             }
         })
         .await;
+    }
+
+    /// Types `value` into the field `css` and leaves it (so its change event fires).
+    pub async fn fill(&self, css: &str, value: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.send_keys(SELECT_ALL_AND_DELETE).await.unwrap();
+        field.send_keys(&format!("{value}\u{E004}")).await.unwrap();
+    }
+
+    /// Clicks the element `css`.
+    pub async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    /// The trace ids in the trace list, newest first.
+    pub async fn trace_ids(&self) -> Vec<String> {
+        let ids = self.js("return [...document.querySelectorAll('#trace-list li')].map(li => li.dataset.traceId)").await;
+        ids.as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    /// Shows the trace `id` and returns its span rows as (name, kind, depth).
+    pub async fn trace_tree(&self, id: &str) -> Vec<(String, String, usize)> {
+        self.click(&format!("#trace-list li[data-trace-id='{id}']"))
+            .await;
+        let rows = self
+            .js("return [...document.querySelectorAll('#spans tr.span-row')].map(r => [r.cells[0].textContent, r.cells[1].textContent, Number(r.dataset.depth)])")
+            .await;
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r[0].as_str().unwrap().into(),
+                    r[1].as_str().unwrap().into(),
+                    r[2].as_u64().unwrap() as usize,
+                )
+            })
+            .collect()
     }
 
     /// The span table: (name, kind, status, duration) per row, in tree order.

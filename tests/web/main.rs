@@ -8,6 +8,7 @@ use ragtrace::rag::engine::Engine;
 use ragtrace::rag::pipeline::{ask, AskOptions, Mode, Models};
 use ragtrace::telemetry::clock;
 use ragtrace::telemetry::provider::Telemetry;
+use ragtrace::telemetry::redact::Redaction;
 use ragtrace::telemetry::store::TraceStore;
 use ragtrace::HANDBOOK_MD;
 use wasm_bindgen_test::*;
@@ -53,10 +54,10 @@ async fn provider_buffers_spans_and_the_store_builds_the_tree() {
     .await;
     assert!(outcome.result.is_ok());
 
-    let spans = telemetry.take_finished();
+    let spans = telemetry.take_finished(&Redaction::default());
     assert!(spans.len() >= 6, "{} spans", spans.len());
     assert!(
-        telemetry.take_finished().is_empty(),
+        telemetry.take_finished(&Redaction::default()).is_empty(),
         "take drains the buffer"
     );
     let mut store = TraceStore::default();
