@@ -129,7 +129,11 @@ impl Page {
         let mut args: Vec<String> = CHROME_FLAGS.iter().map(|s| s.to_string()).collect();
         args.push(format!("--user-data-dir={}", profile.display()));
         let caps = json!({
-            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args },
+            "goog:chromeOptions": {
+                "binary": "/usr/bin/chromium",
+                "args": args,
+                "prefs": { "download.default_directory": profile.join("downloads"), "download.prompt_for_download": false },
+            },
             "goog:loggingPrefs": { "browser": "ALL" },
         });
         let caps = caps.as_object().unwrap().clone();
@@ -367,6 +371,26 @@ impl Page {
             })
             .collect();
         assert!(bad.is_empty(), "console errors: {bad:#?}");
+    }
+
+    /// Waits for the file `name` in the browser's download folder and returns its text.
+    pub async fn downloaded(&self, name: &str) -> String {
+        let path = self.profile.join("downloads").join(name);
+        for _ in 0..100 {
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                if !text.is_empty() {
+                    return text;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{name} was not downloaded");
+    }
+
+    /// Chooses `path` in the file input `css` (as a person picking a file would).
+    pub async fn upload(&self, css: &str, path: &std::path::Path) {
+        let input = self.client.find(Locator::Css(css)).await.unwrap();
+        input.send_keys(&path.display().to_string()).await.unwrap();
     }
 
     pub async fn close(self) {

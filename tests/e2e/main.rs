@@ -316,7 +316,8 @@ async fn traces_exported_to_phoenix_read_back_whole() {
         .unwrap()
         .contains("empty"));
 
-    // Auto-export sends the next trace by itself.
+    // Auto-export sends the next trace by itself, gzipped this time.
+    page.click("#gzip").await;
     page.click("#auto-export").await;
     page.ask("How much is the yearly learning budget?", "rag", true)
         .await;
@@ -389,5 +390,109 @@ async fn traces_wait_while_phoenix_is_down_and_export_once_it_is_up() {
         let spans = phoenix.wait_for_spans(&project, &id, expected).await;
         assert_eq!(spans.len(), expected);
     }
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloaded_traces_import_identically_and_bad_files_are_refused() {
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    page.ask(
+        "What happens if an employee works internationally beyond the allowed limit?",
+        "agent",
+        false,
+    )
+    .await;
+    page.click("#download-all").await;
+    let json = page.downloaded("ragtrace-traces.json").await;
+    let ids = page.trace_ids().await;
+    let mut trees = Vec::new();
+    for id in &ids {
+        trees.push(page.trace_tree(id).await);
+    }
+    let file = std::env::temp_dir().join(format!("ragtrace-import-{}.json", free_port()));
+    std::fs::write(&file, &json).unwrap();
+
+    let fresh = Page::open().await;
+    // A broken file first: refused with a reason, nothing imported.
+    let broken = file.with_extension("broken.json");
+    std::fs::write(&broken, &json[..json.len() / 2]).unwrap();
+    fresh.upload("#import", &broken).await;
+    fresh
+        .wait_for(|p| async move {
+            p.text("#export-status")
+                .await
+                .starts_with("Nothing was imported")
+        })
+        .await;
+    assert!(fresh.trace_ids().await.is_empty());
+
+    fresh.upload("#import", &file).await;
+    fresh
+        .wait_for(|p| async move { p.text("#export-status").await.starts_with("Imported") })
+        .await;
+    let mut imported_ids = fresh.trace_ids().await;
+    let mut expected_ids = ids.clone();
+    imported_ids.sort();
+    expected_ids.sort();
+    assert_eq!(imported_ids, expected_ids);
+    for (id, tree) in ids.iter().zip(&trees) {
+        assert_eq!(&fresh.trace_tree(id).await, tree, "trace {id}");
+    }
+    // Identical down to the attributes: the same file comes out again.
+    fresh.click("#download-all").await;
+    let again = fresh.downloaded("ragtrace-traces.json").await;
+    let spans = |j: &str| {
+        let v: Value = serde_json::from_str(j).unwrap();
+        let mut spans: Vec<String> = v["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(Value::to_string)
+            .collect();
+        spans.sort();
+        spans
+    };
+    assert_eq!(spans(&again), spans(&json));
+    std::fs::remove_file(file).ok();
+    std::fs::remove_file(broken).ok();
+    fresh.assert_clean_console().await;
+    fresh.close().await;
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hidden_inputs_are_redacted_before_they_are_stored() {
+    let page = Page::open().await;
+    page.click("#hide-inputs").await;
+    page.click("#hide-embedding-vectors").await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    page.select_span("rag_pipeline").await;
+    let details = page.text("#details").await;
+    assert!(
+        details.contains("__REDACTED__") && !details.contains(SEED_QUESTION),
+        "{details}"
+    );
+    page.select_span("CreateEmbeddings").await;
+    let details = page.text("#details").await;
+    assert!(
+        details.contains("embedding.embeddings.0.embedding.vector__REDACTED__"),
+        "{details}"
+    );
+    // The answer itself is still shown to the person who asked.
+    assert!(page.text("#answer").await.contains("30 working days"));
+    // Settings survive a reload.
+    page.fill("#phoenix-project", "kept-project").await;
+    page.client.refresh().await.unwrap();
+    page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
+        .await;
+    let checked = page
+        .js("return document.querySelector('#hide-inputs').checked")
+        .await;
+    assert_eq!(checked, true);
+    let project = page
+        .js("return document.querySelector('#phoenix-project').value")
+        .await;
+    assert_eq!(project, "kept-project");
     page.close().await;
 }
