@@ -5,10 +5,15 @@ use std::time::{Duration, Instant};
 
 use opentelemetry::trace::{Span as _, Tracer as _};
 use opentelemetry::KeyValue;
+use opentelemetry_sdk::trace::SpanData;
 use pollster::block_on;
+use ragtrace::model::offline::OfflineChat;
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::Engine;
 use ragtrace::rag::index::SearchMode;
+use ragtrace::rag::pipeline::{ask, AskOptions, Models};
+use ragtrace::telemetry::export::{export, ExportSettings, ExportTarget, HttpResponse, Transport};
+use ragtrace::telemetry::otlp;
 use ragtrace::telemetry::provider::Telemetry;
 use ragtrace::telemetry::redact::Redaction;
 use ragtrace::HANDBOOK_MD;
@@ -66,8 +71,123 @@ fn main() {
         span.end();
     });
     telemetry.take_finished(&Redaction::default());
+    println!("create + end a span with 8 attributes: {d:?} (median of 10000)");
+
+    let spans = spans_of_questions(&engine, &telemetry, 2_500);
+    let n = spans.len();
+    let d = time(5, || {
+        otlp::encode_batches(spans.clone(), &telemetry.resource, otlp::MAX_BATCH_BYTES)
+    });
     println!(
-        "create + end a span with 8 attributes: {:?} (median of 10000)",
-        d
+        "encode {n} spans to OTLP protobuf: {d:?} = {:.0} spans/s (median of 5)",
+        n as f64 / d.as_secs_f64()
     );
+    match std::env::var("RAGTRACE_BENCH_PHOENIX") {
+        Ok(base) => export_to_phoenix(&base, spans),
+        Err(_) => println!("(set RAGTRACE_BENCH_PHOENIX=http://127.0.0.1:PORT to time an export to Phoenix; `make bench` does)"),
+    }
+}
+
+/// The spans of `questions` offline RAG questions (four spans each).
+fn spans_of_questions(engine: &Engine, telemetry: &Telemetry, questions: usize) -> Vec<SpanData> {
+    let models = || Models {
+        chat: &OfflineChat,
+        embedder: &HashEmbedder,
+    };
+    for i in 0..questions {
+        let q = format!("How many days can I work abroad? ({i})");
+        block_on(ask(
+            engine,
+            models(),
+            &telemetry.tracer,
+            &q,
+            AskOptions::default(),
+        ));
+    }
+    telemetry.take_finished(&Redaction::default())
+}
+
+/// Exports `spans` to the Phoenix at `base` and counts them back through its REST API.
+fn export_to_phoenix(base: &str, spans: Vec<SpanData>) {
+    let n = spans.len();
+    let settings = ExportSettings {
+        endpoint: format!("{base}/v1/traces"),
+        project: "bench".into(),
+        ..Default::default()
+    };
+    let target = ExportTarget::parse(&settings, "", "http://bench").expect("valid endpoint");
+    let t = Instant::now();
+    block_on(export(&Ureq, &target, spans)).expect("Phoenix accepts the spans");
+    let sent = t.elapsed();
+    let mut count = 0;
+    // Phoenix ingests asynchronously (and slowly for spans carrying vectors): poll
+    // gently, since every count reads all spans back.
+    while t.elapsed() < Duration::from_secs(900) {
+        count = count_spans(base, "bench");
+        if count >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    println!(
+        "export {n} spans to Phoenix: sent in {:.2} s, {count} read back after {:.2} s",
+        sent.as_secs_f64(),
+        t.elapsed().as_secs_f64()
+    );
+}
+
+fn count_spans(base: &str, project: &str) -> usize {
+    let mut count = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut url = format!("{base}/v1/projects/{project}/spans?limit=1000");
+        if let Some(c) = &cursor {
+            url.push_str(&format!("&cursor={c}"));
+        }
+        let Ok(mut resp) = ureq::get(&url).call() else {
+            return count;
+        };
+        let page: serde_json::Value = resp.body_mut().read_json().unwrap_or_default();
+        count += page["data"].as_array().map_or(0, Vec::len);
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => return count,
+        }
+    }
+}
+
+/// Blocking HTTP for the benchmark (the page uses fetch).
+struct Ureq;
+
+impl Transport for Ureq {
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: Vec<u8>,
+    ) -> Result<HttpResponse, String> {
+        let mut request = ureq::post(url);
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
+        match request.send(&body[..]) {
+            Ok(mut r) => Ok(HttpResponse {
+                status: r.status().as_u16(),
+                body: r.body_mut().read_to_string().unwrap_or_default(),
+            }),
+            Err(ureq::Error::StatusCode(status)) => Ok(HttpResponse {
+                status,
+                body: String::new(),
+            }),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    async fn reachable(&self, url: &str) -> bool {
+        ureq::get(url).call().is_ok()
+    }
+
+    async fn gzip(&self, _body: Vec<u8>) -> Result<Vec<u8>, String> {
+        Err("the benchmark sends uncompressed bodies".into())
+    }
 }

@@ -1,9 +1,32 @@
 #!/usr/bin/env bash
-# Speed and size figures, printed (nothing asserted).
+# Speed and size figures, printed (nothing asserted): native timings, an export of 10,000
+# spans to a Phoenix started here, OTLP encoding inside headless Chromium, and the size
+# of the release wasm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
-cargo bench --bench figures
-trunk build --release >/dev/null
+scripts/setup.sh --browser
+phoenix=$(scripts/phoenix.sh install)
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+grpc=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+workdir=$(mktemp -d)
+PHOENIX_HOST=127.0.0.1 PHOENIX_PORT=$port PHOENIX_GRPC_PORT=$grpc PHOENIX_WORKING_DIR=$workdir \
+  PHOENIX_TELEMETRY_ENABLED=false "$phoenix" serve >"$workdir/phoenix.log" 2>&1 &
+phoenix_pid=$!
+stop_phoenix() { kill "$phoenix_pid" 2>/dev/null || true; wait "$phoenix_pid" 2>/dev/null || true; rm -rf "$workdir"; }
+trap stop_phoenix EXIT
+for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.5; done
+
+echo "== native"
+RAGTRACE_BENCH_PHOENIX="http://127.0.0.1:$port" cargo bench --quiet --bench figures
+
+echo "== wasm in headless Chromium"
+CHROMEDRIVER=$(command -v chromedriver) \
+WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/web/webdriver.json" \
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test --release --target wasm32-unknown-unknown --test wasm_bench -- --nocapture 2>&1 | grep "wasm:"
+
+echo "== release wasm size"
+trunk build --release >/dev/null 2>&1
 wasm=$(ls dist/*.wasm)
 echo "release wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped ($wasm)"
