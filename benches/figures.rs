@@ -93,6 +93,7 @@ fn spans_of_questions(engine: &Engine, telemetry: &Telemetry, questions: usize) 
     let models = || Models {
         chat: &OfflineChat,
         embedder: &HashEmbedder,
+        live: None,
     };
     for i in 0..questions {
         let q = format!("How many days can I work abroad? ({i})");

@@ -12,6 +12,7 @@
 
 pub mod model;
 pub mod rag;
+pub mod secret;
 pub mod telemetry;
 
 #[cfg(target_arch = "wasm32")]

@@ -26,6 +26,7 @@ fn run(engine: &Engine, question: &str, mode: Mode) -> Run {
     let models = Models {
         chat: &OfflineChat,
         embedder: &HashEmbedder,
+        live: None,
     };
     let opts = AskOptions {
         mode,

@@ -1,5 +1,6 @@
-//! [`BrowserHttp`]: HTTP through the browser's fetch (gloo-net), and gzip through
-//! `CompressionStream`.
+//! HTTP through the browser's fetch (gloo-net):
+//! - [`BrowserHttp`]: the exporter's transport (and gzip through `CompressionStream`);
+//! - [`BrowserModelHttp`]: the model client's, streaming, with timeout and Stop.
 
 use gloo_net::http::Request;
 use js_sys::{Array, Uint8Array};
@@ -7,7 +8,16 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, ReadableStream, ReadableWritablePair, RequestMode, Response, WritableStream};
 
+use std::cell::RefCell;
+use std::time::Duration;
+
+use futures_util::future::{select, Either};
+use futures_util::StreamExt;
+use web_sys::AbortController;
+
 use super::js_error;
+use crate::model::openai::{Body, HttpHead, ModelTransport};
+use crate::model::ModelError;
 use crate::telemetry::export::{HttpResponse, Transport};
 
 // web-sys keeps CompressionStream behind `web_sys_unstable_apis`; every current browser
@@ -72,5 +82,97 @@ impl Transport for BrowserHttp {
             .await
             .map_err(js_error)?;
         Ok(Uint8Array::new(&buffer.unchecked_into()).to_vec())
+    }
+}
+
+/// The model client's HTTP: fetch with a timeout for the answer to start, a Stop that
+/// aborts the request in flight, and the body as a stream of chunks.
+pub struct BrowserModelHttp {
+    abort: RefCell<AbortController>,
+    timeout: Duration,
+}
+
+impl BrowserModelHttp {
+    pub fn new(timeout: Duration) -> Result<Self, String> {
+        Ok(BrowserModelHttp {
+            abort: RefCell::new(AbortController::new().map_err(js_error)?),
+            timeout,
+        })
+    }
+
+    /// Aborts the request in flight (the Stop button).
+    pub fn stop(&self) {
+        self.abort.borrow().abort();
+    }
+
+    /// A fresh abort signal for the next question (an aborted one stays aborted).
+    pub fn rearm(&self) -> Result<(), String> {
+        *self.abort.borrow_mut() = AbortController::new().map_err(js_error)?;
+        Ok(())
+    }
+
+    fn aborted(&self) -> bool {
+        self.abort.borrow().signal().aborted()
+    }
+}
+
+impl ModelTransport for BrowserModelHttp {
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: String,
+    ) -> Result<(HttpHead, Body), ModelError> {
+        let signal = self.abort.borrow().signal();
+        let mut request = Request::post(url)
+            .mode(RequestMode::Cors)
+            .abort_signal(Some(&signal));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let request = request
+            .body(body)
+            .map_err(|e| ModelError::Malformed(e.to_string()))?;
+        let send = std::pin::pin!(request.send());
+        let timer = std::pin::pin!(gloo_timers::future::sleep(self.timeout));
+        let response = match select(send, timer).await {
+            Either::Left((Ok(response), _)) => response,
+            Either::Left((Err(_), _)) if self.aborted() => return Err(ModelError::Aborted),
+            Either::Left((Err(_), _)) => {
+                return Err(ModelError::Network {
+                    url: url.to_string(),
+                })
+            }
+            Either::Right(_) => {
+                self.stop();
+                return Err(ModelError::Timeout(self.timeout.as_secs() as u32));
+            }
+        };
+        let head = HttpHead {
+            status: response.status(),
+            retry_after: response
+                .headers()
+                .get("retry-after")
+                .and_then(|v| v.trim().parse().ok()),
+        };
+        let raw = response
+            .body()
+            .ok_or_else(|| ModelError::Malformed("the answer has no body".into()))?;
+        let aborted = self.abort.borrow().signal();
+        let chunks = wasm_streams::ReadableStream::from_raw(raw)
+            .into_stream()
+            .map(move |chunk| match chunk {
+                Ok(bytes) => Ok(Uint8Array::new(&bytes).to_vec()),
+                Err(_) if aborted.aborted() => Err(ModelError::Aborted),
+                Err(e) => Err(ModelError::Malformed(format!(
+                    "the connection broke mid-answer: {}",
+                    js_error(e)
+                ))),
+            });
+        Ok((head, chunks.boxed_local()))
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        gloo_timers::future::sleep(duration).await;
     }
 }

@@ -3,11 +3,14 @@
 //! - [`ChatModel`]: chat completion over [`Message`]s, answering a [`ChatResponse`].
 //! - [`Embedder`]: texts to vectors.
 //! - [`offline`]: the models that run in the page with no key and no network.
+//! - [`openai`]: the OpenAI-compatible client.
+//! - [`CallObserver`]: hears a call's streamed deltas and retries as they happen.
 //!
 //! The traits are `async` because remote models answer over fetch; the offline models
 //! answer at once.
 
 pub mod offline;
+pub mod openai;
 
 use thiserror::Error;
 
@@ -77,13 +80,48 @@ pub struct ChatResponse {
     pub usage: Usage,
 }
 
-/// Why a model call failed.
+/// Why a model call failed, in words the user can act on.
 #[derive(Debug, Error, PartialEq)]
 pub enum ModelError {
     /// The prompt is not one this model can work with.
     #[error("the model cannot handle this prompt: {0}")]
     UnsupportedPrompt(String),
+    #[error("the model settings are not usable: {0}")]
+    Settings(String),
+    #[error("the API refused the key (HTTP 401): check your API key. The server said: {message}")]
+    Unauthorized { message: String },
+    #[error("the model or endpoint does not exist (HTTP 404): check the model name and base URL. The server said: {message}")]
+    NotFound { message: String },
+    #[error("rate limited (HTTP 429), still after retrying: wait a minute or check your quota. The server said: {message}")]
+    RateLimited { message: String },
+    #[error("the model server failed (HTTP {status}), still after retrying: {message}")]
+    Server { status: u16, message: String },
+    #[error("the server at {base_url} answered HTTP {status}: {message}")]
+    Rejected {
+        status: u16,
+        message: String,
+        base_url: String,
+    },
+    #[error("could not reach {url}: the network is down, the server is not running, or it does not allow this page's origin (CORS)")]
+    Network { url: String },
+    #[error("no answer within {0} s: the request timed out")]
+    Timeout(u32),
+    #[error("stopped")]
+    Aborted,
+    #[error("the model's answer is malformed: {0}")]
+    Malformed(String),
 }
+
+/// Hears what happens during one model call, as it happens.
+pub trait CallObserver {
+    /// A piece of the answer arrived.
+    fn on_delta(&mut self, _delta: &str) {}
+    /// The server asked to wait (429) or failed (5xx); retry `attempt` after `wait_s`.
+    fn on_retry(&mut self, _attempt: u32, _status: u16, _wait_s: f64) {}
+}
+
+/// No one is listening.
+impl CallObserver for () {}
 
 /// A chat-completion model.
 #[allow(async_fn_in_trait)] // the page is single-threaded: no `Send` bound wanted
@@ -94,7 +132,12 @@ pub trait ChatModel {
     fn provider(&self) -> &str;
     /// Reported as `llm.invocation_parameters` (a JSON object).
     fn invocation_parameters(&self) -> String;
-    async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError>;
+    /// Answers `messages`; streamed pieces and retries go to `observer` as they happen.
+    async fn chat(
+        &self,
+        messages: &[Message],
+        observer: &mut dyn CallObserver,
+    ) -> Result<ChatResponse, ModelError>;
 }
 
 /// An embedding model.
@@ -104,4 +147,92 @@ pub trait Embedder {
     fn model_name(&self) -> &str;
     /// One unit vector per text, in order.
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError>;
+}
+
+/// One of two models, chosen at run time (offline or remote), as one type.
+pub enum Either<L, R> {
+    Left(L),
+    Right(R),
+}
+
+impl<L: ChatModel, R: ChatModel> ChatModel for Either<L, R> {
+    fn model_name(&self) -> &str {
+        match self {
+            Either::Left(m) => m.model_name(),
+            Either::Right(m) => m.model_name(),
+        }
+    }
+
+    fn provider(&self) -> &str {
+        match self {
+            Either::Left(m) => m.provider(),
+            Either::Right(m) => m.provider(),
+        }
+    }
+
+    fn invocation_parameters(&self) -> String {
+        match self {
+            Either::Left(m) => m.invocation_parameters(),
+            Either::Right(m) => m.invocation_parameters(),
+        }
+    }
+
+    async fn chat(
+        &self,
+        messages: &[Message],
+        observer: &mut dyn CallObserver,
+    ) -> Result<ChatResponse, ModelError> {
+        match self {
+            Either::Left(m) => m.chat(messages, observer).await,
+            Either::Right(m) => m.chat(messages, observer).await,
+        }
+    }
+}
+
+impl<L: Embedder, R: Embedder> Embedder for Either<L, R> {
+    fn model_name(&self) -> &str {
+        match self {
+            Either::Left(m) => m.model_name(),
+            Either::Right(m) => m.model_name(),
+        }
+    }
+
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+        match self {
+            Either::Left(m) => m.embed(texts).await,
+            Either::Right(m) => m.embed(texts).await,
+        }
+    }
+}
+
+impl<M: ChatModel> ChatModel for std::rc::Rc<M> {
+    fn model_name(&self) -> &str {
+        (**self).model_name()
+    }
+
+    fn provider(&self) -> &str {
+        (**self).provider()
+    }
+
+    fn invocation_parameters(&self) -> String {
+        (**self).invocation_parameters()
+    }
+
+    async fn chat(
+        &self,
+        messages: &[Message],
+        observer: &mut dyn CallObserver,
+    ) -> Result<ChatResponse, ModelError> {
+        (**self).chat(messages, observer).await
+    }
+}
+
+impl<M: Embedder> Embedder for std::rc::Rc<M> {
+    fn model_name(&self) -> &str {
+        (**self).model_name()
+    }
+
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+        (**self).embed(texts).await
+    }
 }

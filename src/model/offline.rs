@@ -6,7 +6,7 @@
 //!   question's keywords when the best passage is weak, then finish with the
 //!   extractive answer over everything it has seen.
 
-use crate::model::{ChatModel, ChatResponse, Embedder, Message, ModelError, Usage};
+use crate::model::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, Usage};
 use crate::rag::answer;
 use crate::rag::embed::{self, HashEmbedder};
 use crate::rag::prompt::{self, Passage, ReactAction};
@@ -48,7 +48,11 @@ impl ChatModel for OfflineChat {
         )
     }
 
-    async fn chat(&self, messages: &[Message]) -> Result<ChatResponse, ModelError> {
+    async fn chat(
+        &self,
+        messages: &[Message],
+        observer: &mut dyn CallObserver,
+    ) -> Result<ChatResponse, ModelError> {
         let question = prompt::question_of(messages).ok_or_else(|| {
             ModelError::UnsupportedPrompt("no \"Question:\" in any user message".into())
         })?;
@@ -61,6 +65,7 @@ impl ChatModel for OfflineChat {
                 .collect::<Vec<_>>();
             answer::extract(question, &passages).text
         };
+        observer.on_delta(&content);
         let prompt_tokens = messages.iter().map(|m| count_tokens(&m.content)).sum();
         let usage = Usage {
             prompt_tokens,
@@ -141,8 +146,11 @@ mod tests {
 
     #[test]
     fn first_react_turn_retrieves_the_question() {
-        let turn = block_on(OfflineChat.chat(&prompt::react_messages("What is the leave policy?")))
-            .unwrap();
+        let turn = block_on(OfflineChat.chat(
+            &prompt::react_messages("What is the leave policy?"),
+            &mut (),
+        ))
+        .unwrap();
         let a = prompt::parse_react(&turn.content).unwrap();
         assert_eq!(
             (a.action.as_str(), a.input.as_str()),
@@ -160,7 +168,8 @@ mod tests {
         msgs.push(prompt::observation(
             "[a:1] (similarity 0.100) Unrelated words about parking spaces.",
         ));
-        let a = prompt::parse_react(&block_on(OfflineChat.chat(&msgs)).unwrap().content).unwrap();
+        let a = prompt::parse_react(&block_on(OfflineChat.chat(&msgs, &mut ())).unwrap().content)
+            .unwrap();
         assert_eq!(
             (a.action.as_str(), a.input.as_str()),
             ("retrieve", "leave policy")
@@ -170,7 +179,8 @@ mod tests {
             "[b:1] (similarity 0.600) The leave policy gives every employee 28 days of paid leave.",
         ));
         let done =
-            prompt::parse_react(&block_on(OfflineChat.chat(&msgs)).unwrap().content).unwrap();
+            prompt::parse_react(&block_on(OfflineChat.chat(&msgs, &mut ())).unwrap().content)
+                .unwrap();
         assert_eq!(done.action, "finish");
         assert!(
             done.input.contains("28 days") && done.input.contains("[b:1]"),
@@ -181,7 +191,7 @@ mod tests {
 
     #[test]
     fn a_prompt_without_question_is_an_error() {
-        let err = block_on(OfflineChat.chat(&[Message::user("hello")])).unwrap_err();
+        let err = block_on(OfflineChat.chat(&[Message::user("hello")], &mut ())).unwrap_err();
         assert!(matches!(err, ModelError::UnsupportedPrompt(_)));
     }
 }

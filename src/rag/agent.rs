@@ -8,8 +8,9 @@
 //! │     └─ retrieval (RETRIEVER) └─ CreateEmbeddings (EMBEDDING)
 //! └─ agent_step … └─ finish (TOOL)
 //! ```
-//! A reply that is not a ReAct step fails the step (its raw text kept as the step's
-//! `output.value`); running out of steps fails the run.
+//! A reply that is not a ReAct step gets one repair request; a second bad reply fails
+//! the step (its raw text kept as the step's `output.value`); running out of steps
+//! fails the run.
 
 use super::engine::Engine;
 use super::pipeline::{fail, generate, retrieve, Answer, AskError, AskOptions, Models};
@@ -17,6 +18,7 @@ use super::prompt::{self, ReactAction};
 use crate::model::{ChatModel, Embedder, Message};
 use crate::telemetry::semconv::{self as sc, SpanKind};
 use crate::telemetry::span::Traced;
+use opentelemetry::KeyValue;
 
 /// How a step ended.
 enum StepEnd {
@@ -65,11 +67,28 @@ async fn run_step<C: ChatModel, E: Embedder>(
             .map(|m| m.content.clone())
             .unwrap_or_default(),
     );
-    let reply = generate(span, models.chat, messages, question).await?;
-    let action: ReactAction = prompt::parse_react(&reply.content).inspect_err(|_| {
-        span.set(sc::OUTPUT_VALUE, reply.content.clone());
-    })?;
-    messages.push(Message::assistant(reply.content));
+    let reply = generate(span, models, messages, question).await?;
+    let action: ReactAction = match prompt::parse_react(&reply.content) {
+        Ok(action) => {
+            messages.push(Message::assistant(reply.content));
+            action
+        }
+        Err(first) => {
+            // One repair: show the model its reply and the format it must follow.
+            span.event(
+                "react_repair",
+                vec![KeyValue::new("react.parse_error", first.to_string())],
+            );
+            messages.push(Message::assistant(reply.content));
+            messages.push(prompt::repair_request(&first));
+            let retry = generate(span, models, messages, question).await?;
+            let action = prompt::parse_react(&retry.content).inspect_err(|_| {
+                span.set(sc::OUTPUT_VALUE, retry.content.clone());
+            })?;
+            messages.push(Message::assistant(retry.content));
+            action
+        }
+    };
     span.set(sc::AGENT_THOUGHT, action.thought.clone());
     span.set(sc::AGENT_ACTION, action.action.clone());
     span.set(sc::AGENT_ACTION_INPUT, action.input.clone());

@@ -7,6 +7,9 @@ use super::corpus::{parse_markdown, CorpusError, Section};
 use super::index::{Hit, Index};
 use super::prompt::{self, Passage};
 use crate::model::{Embedder, ModelError};
+use crate::telemetry::semconv::{self as sc, SpanKind};
+use crate::telemetry::span::Traced;
+use opentelemetry_sdk::trace::SdkTracer;
 
 /// Why a corpus could not be indexed.
 #[derive(Debug, Error, PartialEq)]
@@ -52,6 +55,44 @@ impl Engine {
             index: Index::new(chunks, vectors),
             embedding_model: embedder.model_name().to_string(),
         })
+    }
+
+    /// [`Engine::build`] traced as its own `index_corpus` (CHAIN) trace with one
+    /// `CreateEmbeddings` (EMBEDDING) child: worth a trace when embeddings come from a
+    /// remote model, whose calls take time and can fail.
+    pub async fn build_traced<E: Embedder>(
+        documents: &[(&str, &str)],
+        embedder: &E,
+        tracer: &SdkTracer,
+    ) -> Result<Self, EngineError> {
+        let root = Traced::root(tracer, "index_corpus", SpanKind::Chain);
+        root.set(
+            sc::INPUT_VALUE,
+            documents
+                .iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        let emb = root.child("CreateEmbeddings", SpanKind::Embedding);
+        emb.set(sc::EMBEDDING_MODEL_NAME, embedder.model_name().to_string());
+        let result = Engine::build(documents, embedder).await;
+        match &result {
+            Ok(engine) => {
+                for (i, c) in engine.index.chunks.iter().enumerate() {
+                    emb.set(sc::embedding(i, "text"), c.indexed_text());
+                }
+                root.set(
+                    sc::OUTPUT_VALUE,
+                    format!("{} chunks indexed", engine.index.len()),
+                );
+            }
+            Err(e) => {
+                emb.fail(e);
+                root.fail(e);
+            }
+        }
+        result
     }
 
     /// A hit as the passage a model reads.

@@ -16,10 +16,10 @@ use super::engine::{Cited, Engine};
 use super::index::SearchMode;
 use super::prompt::{self, Passage, ReactParseError};
 use super::{agent, text};
-use crate::model::{ChatModel, ChatResponse, Embedder, Message, ModelError};
+use crate::model::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError};
 use crate::telemetry::semconv::{self as sc, SpanKind};
 use crate::telemetry::span::Traced;
-use opentelemetry::Value;
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SdkTracer;
 
 /// Longest question accepted, in characters.
@@ -70,7 +70,7 @@ pub enum AskError {
     EmptyQuestion,
     #[error("The question is too long ({chars} characters): keep it under {max}.")]
     TooLong { chars: usize, max: usize },
-    #[error("The model failed: {0}")]
+    #[error("The model call failed: {0}.")]
     Model(#[from] ModelError),
     #[error("The model's reply could not be read as a ReAct step: {0}")]
     Malformed(#[from] ReactParseError),
@@ -93,10 +93,12 @@ pub struct Outcome {
     pub result: Result<Answer, AskError>,
 }
 
-/// The models a question runs with.
+/// The models a question runs with, and who hears the answer as it streams in.
 pub struct Models<'a, C, E> {
     pub chat: &'a C,
     pub embedder: &'a E,
+    /// Called with every piece of model output as it arrives.
+    pub live: Option<&'a dyn Fn(&str)>,
 }
 
 /// Answers one question in the chosen mode, tracing every step under one root span.
@@ -155,7 +157,7 @@ async fn rag<C: ChatModel, E: Embedder>(
     let passages = retrieve(root, engine, models.embedder, question, opts).await?;
     let reply = generate(
         root,
-        models.chat,
+        models,
         &prompt::rag_messages(question, &passages),
         question,
     )
@@ -218,14 +220,46 @@ pub(crate) async fn retrieve<E: Embedder>(
     Ok(passages)
 }
 
+/// Turns what happens during a chat call into span events (`first_token`, `retry`)
+/// and passes the streamed pieces on.
+struct SpanObserver<'a> {
+    span: &'a Traced,
+    live: Option<&'a dyn Fn(&str)>,
+    started: bool,
+}
+
+impl CallObserver for SpanObserver<'_> {
+    fn on_delta(&mut self, delta: &str) {
+        if !self.started {
+            self.started = true;
+            self.span.event("first_token", Vec::new());
+        }
+        if let Some(live) = self.live {
+            live(delta);
+        }
+    }
+
+    fn on_retry(&mut self, attempt: u32, status: u16, wait_s: f64) {
+        self.span.event(
+            "retry",
+            vec![
+                KeyValue::new("retry.attempt", i64::from(attempt)),
+                KeyValue::new("http.response.status_code", i64::from(status)),
+                KeyValue::new("retry.wait_seconds", wait_s),
+            ],
+        );
+    }
+}
+
 /// A traced chat call: a `generation` LLM span with OpenInference messages and token
 /// counts, plus the seed tutorial's `generation.*` keys.
-pub(crate) async fn generate<C: ChatModel>(
+pub(crate) async fn generate<C: ChatModel, E>(
     parent: &Traced,
-    chat: &C,
+    models: &Models<'_, C, E>,
     messages: &[Message],
     question: &str,
 ) -> Result<ChatResponse, AskError> {
+    let chat = models.chat;
     let span = parent.child("generation", SpanKind::Llm);
     span.set(sc::LLM_MODEL_NAME, chat.model_name().to_string());
     span.set(sc::LLM_PROVIDER, chat.provider().to_string());
@@ -245,8 +279,13 @@ pub(crate) async fn generate<C: ChatModel>(
     if let Some(last) = messages.last() {
         span.set(sc::INPUT_VALUE, last.content.clone());
     }
+    let mut observer = SpanObserver {
+        span: &span,
+        live: models.live,
+        started: false,
+    };
     let reply = chat
-        .chat(messages)
+        .chat(messages, &mut observer)
         .await
         .map_err(|e| fail(&span, AskError::Model(e)))?;
     span.set(sc::OUTPUT_VALUE, reply.content.clone());

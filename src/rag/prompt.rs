@@ -108,6 +108,13 @@ pub fn observation_text(message: &Message) -> Option<&str> {
         .flatten()
 }
 
+/// The message asking a model to redo a turn it did not format as a ReAct step.
+pub fn repair_request(error: &ReactParseError) -> Message {
+    Message::user(format!(
+        "Your reply could not be used: {error}. Reply again in exactly this format:\nThought: <your reasoning>\nAction: <retrieve or finish>\nAction Input: <the tool input>"
+    ))
+}
+
 /// One parsed ReAct turn.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ReactAction {

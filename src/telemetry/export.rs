@@ -9,7 +9,6 @@
 //! The API key only ever travels in the `Authorization` header: it is never part of a
 //! span, the settings that are persisted, or a message.
 
-use std::fmt;
 use std::time::Duration;
 
 use opentelemetry_sdk::trace::SpanData;
@@ -18,6 +17,7 @@ use thiserror::Error;
 
 use super::redact::Redaction;
 use super::{otlp, provider};
+use crate::secret::ApiKey;
 
 /// The same-origin path that `trunk serve` proxies to Phoenix (Trunk.toml).
 pub const DEFAULT_ENDPOINT: &str = "/v1/traces";
@@ -60,16 +60,6 @@ pub enum SettingsError {
         "The project name is empty: Phoenix files traces under a project, such as \"ragtrace\"."
     )]
     Project,
-}
-
-/// An API key; its `Debug` never shows it.
-#[derive(Clone, PartialEq)]
-pub struct ApiKey(String);
-
-impl fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("ApiKey(…)")
-    }
 }
 
 /// Where and how to send spans: validated settings.
@@ -118,7 +108,7 @@ impl ExportTarget {
         Ok(ExportTarget {
             url,
             project: project.to_string(),
-            api_key: (!key.is_empty()).then(|| ApiKey(key.to_string())),
+            api_key: (!key.is_empty()).then(|| ApiKey::new(key)),
             gzip: settings.gzip,
             origin: origin.to_string(),
         })
@@ -130,8 +120,8 @@ impl ExportTarget {
             ("content-type", CONTENT_TYPE.to_string()),
             ("x-project-name", self.project.clone()),
         ];
-        if let Some(ApiKey(key)) = &self.api_key {
-            h.push(("authorization", format!("Bearer {key}")));
+        if let Some(key) = &self.api_key {
+            h.push(("authorization", format!("Bearer {}", key.expose())));
         }
         if self.gzip {
             h.push(("content-encoding", "gzip".into()));

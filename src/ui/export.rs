@@ -33,8 +33,8 @@ impl Exporter {
     pub fn new(store: RwSignal<TraceStore>) -> Self {
         Exporter {
             store,
-            settings: RwSignal::new(storage::load_settings()),
-            api_key: RwSignal::new(storage::load_key()),
+            settings: RwSignal::new(storage::load(storage::EXPORT_SETTINGS)),
+            api_key: RwSignal::new(storage::load_key(storage::PHOENIX_KEY)),
             status: RwSignal::new(None),
             attempts: RwSignal::new(0),
             generation: RwSignal::new(0),
@@ -116,8 +116,13 @@ impl Exporter {
 
     fn save(self) {
         let settings = self.settings.get_untracked();
-        let saved = storage::save_settings(&settings)
-            .and_then(|()| storage::save_key(&self.api_key.get_untracked(), settings.remember_key));
+        let saved = storage::save(storage::EXPORT_SETTINGS, &settings).and_then(|()| {
+            storage::save_key(
+                storage::PHOENIX_KEY,
+                &self.api_key.get_untracked(),
+                settings.remember_key,
+            )
+        });
         if let Err(e) = saved {
             self.say(
                 true,

@@ -2,12 +2,14 @@
 //! [`crate::rag`] and recorded by [`crate::telemetry`].
 //!
 //! - [`ask`]: the question form and the answer with its cited chunks.
+//! - [`models`]: the model panel (offline, or an OpenAI-compatible server).
 //! - [`export`]: the Phoenix panel (settings, export, retry, download, import).
 //! - [`traces`]: the list of traces asked so far.
 //! - [`spans`]: the span table, the waterfall and the details of one span.
 
 mod ask;
 mod export;
+mod models;
 mod spans;
 mod traces;
 
@@ -16,8 +18,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::model::offline::{OfflineChat, CHAT_MODEL_NAME};
-use crate::rag::embed::{HashEmbedder, MODEL_NAME as EMBEDDING_MODEL_NAME};
+use crate::model::offline::OfflineChat;
+use crate::model::Either;
+use crate::rag::embed::HashEmbedder;
 use crate::rag::engine::Engine;
 use crate::rag::pipeline::{self, AskOptions, Mode, Models};
 use crate::telemetry::provider::Telemetry;
@@ -58,24 +61,86 @@ fn App() -> impl IntoView {
     let busy = RwSignal::new(false);
     let store = RwSignal::new(TraceStore::default());
     let exporter = export::Exporter::new(store);
+    let models = models::ModelChoice::new();
+    let live = RwSignal::new(String::new());
     let last: RwSignal<Option<LastAnswer>> = RwSignal::new(None);
     let selected_trace: RwSignal<Option<String>> = RwSignal::new(None);
     let selected_span: RwSignal<Option<String>> = RwSignal::new(None);
 
     let on_ask = Callback::new(move |()| {
-        let Some(engine) = engine.get_untracked() else {
+        let Some(offline_engine) = engine.get_untracked() else {
             return;
         };
         if busy.get_untracked() {
             return;
         }
-        busy.set(true);
         let (q, m) = (question.get_untracked(), mode.get_untracked());
+        let remote = match models.remote() {
+            Ok(r) => r,
+            Err(e) => {
+                last.set(Some(LastAnswer {
+                    question: q,
+                    mode: m,
+                    result: Err(format!("{e}.")),
+                }));
+                return;
+            }
+        };
+        busy.set(true);
+        live.set(String::new());
         let telemetry = telemetry.clone();
         spawn_local(async move {
+            let on_delta = move |delta: &str| live.update(|s| s.push_str(delta));
+            let (chat, embedder, engine) = match &remote {
+                None => (
+                    Either::Left(OfflineChat),
+                    Either::Left(HashEmbedder),
+                    offline_engine,
+                ),
+                Some(r) => {
+                    let engine = match models.indexed(&r.client) {
+                        Some(e) => e,
+                        None => match Engine::build_traced(
+                            &[("handbook", HANDBOOK_MD)],
+                            &r.client,
+                            &telemetry.tracer,
+                        )
+                        .await
+                        {
+                            Ok(e) => {
+                                let e = Arc::new(e);
+                                models.keep_index(&r.client, e.clone());
+                                e
+                            }
+                            Err(e) => {
+                                store.update(|s| {
+                                    s.add(telemetry.take_finished(&exporter.redaction()));
+                                });
+                                let message = format!(
+                                    "The handbook could not be indexed with {}: {e}.",
+                                    r.client.config.embedding_model
+                                );
+                                last.set(Some(LastAnswer {
+                                    question: q,
+                                    mode: m,
+                                    result: Err(message),
+                                }));
+                                busy.set(false);
+                                return;
+                            }
+                        },
+                    };
+                    (
+                        Either::Right(r.client.clone()),
+                        Either::Right(r.client.clone()),
+                        engine,
+                    )
+                }
+            };
             let models = Models {
-                chat: &OfflineChat,
-                embedder: &HashEmbedder,
+                chat: &chat,
+                embedder: &embedder,
+                live: Some(&on_delta),
             };
             let opts = AskOptions {
                 mode: m,
@@ -112,19 +177,23 @@ fn App() -> impl IntoView {
         <header>
             <h1>"ragtrace"</h1>
             <p class="tagline">"Ask the employee handbook. Every step of the answer is an OpenTelemetry span with OpenInference attributes."</p>
-            <p class="offline" id="offline-label">
-                "Offline: local embedder (" {EMBEDDING_MODEL_NAME} ") and " {CHAT_MODEL_NAME}
-                ", running in WebAssembly in this page. No API key, no network."
-            </p>
+            <p class="models-label" id="models-label">{move || models.describe()}</p>
         </header>
         <main>
             <section class="ask-panel">
                 <ask::AskForm question mode busy ready=Signal::derive(move || engine.with(Option::is_some)) on_ask />
                 {move || index_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <Show when=move || busy.get()>
+                    <div class="live">
+                        <button id="stop" type="button" on:click=move |_| models.stop()>"Stop"</button>
+                        <p id="live-answer">{move || live.get()}</p>
+                    </div>
+                </Show>
                 <ask::AnswerView last />
+                <models::ModelPanel models />
                 <export::ExportPanel exporter />
             </section>
-            <section class="trace-panel">
+            <section class="trace-panel" id="trace-panel">
                 <traces::TraceList exporter selected_trace selected_span />
                 <spans::SpanTable rows selected_span />
                 <spans::Waterfall rows selected_span />

@@ -2,11 +2,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod harness;
+mod openai_fixture;
 mod phoenix;
 
 use std::time::Duration;
 
 use harness::{free_port, Page, Site};
+use openai_fixture::Fixture;
 use phoenix::Phoenix;
 use serde_json::Value;
 
@@ -17,7 +19,7 @@ const SEED_QUESTION: &str =
 async fn rag_question_shows_its_answer_and_spans() {
     let page = Page::open().await;
     assert!(page
-        .text("#offline-label")
+        .text("#models-label")
         .await
         .contains("No API key, no network"));
     page.ask(SEED_QUESTION, "rag", true).await;
@@ -494,5 +496,231 @@ async fn hidden_inputs_are_redacted_before_they_are_stored() {
         .js("return document.querySelector('#phoenix-project').value")
         .await;
     assert_eq!(project, "kept-project");
+    page.close().await;
+}
+
+const FIXTURE_KEY: &str = "sk-fixture-secret-e2e-123";
+
+/// Points the page's model settings at the fixture, as a user pasting them would.
+async fn use_fixture(page: &Page, fixture: &Fixture, key: &str, chat_model: &str) {
+    if page
+        .js("return document.querySelector('.model-panel').open")
+        .await
+        != true
+    {
+        page.click("#models-summary").await;
+    }
+    page.fill("#openai-key", key).await;
+    page.fill("#base-url", &fixture.base_url()).await;
+    page.fill("#chat-model", chat_model).await;
+    page.fill("#embedding-model", "fixture-embed").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
+    let fixture = Fixture::start().await;
+    let page = Page::open().await;
+    use_fixture(&page, &fixture, FIXTURE_KEY, "fixture-chat").await;
+    assert!(
+        page.text("#models-label").await.contains("fixture-chat"),
+        "{}",
+        page.text("#models-label").await
+    );
+
+    // Record every state of the live answer while it streams.
+    page.js("window.__live = []; new MutationObserver(() => { const e = document.querySelector('#live-answer'); if (e) window.__live.push(e.textContent); }).observe(document.body, { subtree: true, childList: true, characterData: true }); return null;").await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    let states: Vec<String> = serde_json::from_value(
+        page.js("return [...new Set(window.__live)].filter(s => s.length > 0)")
+            .await,
+    )
+    .unwrap();
+    assert!(
+        states.len() >= 3,
+        "the answer arrived in {} pieces: {states:?}",
+        states.len()
+    );
+    assert!(
+        states
+            .windows(2)
+            .all(|w| w[1].starts_with(&w[0]) || w[0].starts_with(&w[1])),
+        "{states:?}"
+    );
+    let answer = page.text("#answer").await;
+    assert!(answer.starts_with("According to the handbook:"), "{answer}");
+    assert!(!page.text("#cited").await.is_empty());
+
+    let rows = page.span_rows().await;
+    assert_eq!(
+        rows.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        [
+            "rag_pipeline",
+            "retrieval",
+            "CreateEmbeddings",
+            "generation"
+        ]
+    );
+    page.select_span("generation").await;
+    let details = page.text("#details").await;
+    for needle in [
+        "llm.provideropenai",
+        "llm.model_namefixture-chat",
+        "llm.input_messages.0.message.rolesystem",
+        "llm.input_messages.1.message.roleuser",
+        "llm.output_messages.0.message.roleassistant",
+        "llm.token_count.prompt",
+        "llm.token_count.completion",
+        "first_token",
+        "llm.invocation_parameters",
+    ] {
+        assert!(details.contains(needle), "{needle} missing from {details}");
+    }
+    // The corpus was embedded once, traced as its own trace.
+    assert!(page.text("#trace-list").await.contains("index_corpus"));
+
+    page.ask(
+        "What are the requirements for a Global Mobility case?",
+        "agent",
+        false,
+    )
+    .await;
+    let rows = page.span_rows().await;
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        names.iter().filter(|n| **n == "agent_step").count(),
+        2,
+        "{names:?}"
+    );
+    assert!(
+        names.contains(&"retrieve") && names.contains(&"finish"),
+        "{names:?}"
+    );
+    assert!(rows.iter().all(|r| r.2 == "OK"));
+    assert!(!page.text("#answer").await.is_empty());
+    {
+        let seen = fixture.seen.lock().unwrap();
+        let big = seen.embedding_inputs.iter().filter(|n| **n > 10).count();
+        assert_eq!(
+            big, 1,
+            "the corpus is embedded once: {:?}",
+            seen.embedding_inputs
+        );
+        assert!(seen
+            .authorizations
+            .iter()
+            .all(|a| a == &format!("Bearer {FIXTURE_KEY}")));
+    }
+
+    // The key is in no trace, no export file, no URL.
+    page.click("#download-all").await;
+    let json = page.downloaded("ragtrace-traces.json").await;
+    assert!(json.contains("fixture-chat") && !json.contains(FIXTURE_KEY));
+    assert!(!page
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .as_str()
+        .contains(FIXTURE_KEY));
+    assert!(!page.text("#trace-panel").await.contains(FIXTURE_KEY));
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn model_failures_end_in_clear_messages_and_error_spans() {
+    let fixture = Fixture::start().await;
+    let page = Page::open().await;
+
+    use_fixture(&page, &fixture, "sk-bad", "fixture-chat").await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    let error = page.text("#error").await;
+    assert!(error.contains("check your API key"), "{error}");
+    assert!(page.text("#trace-list").await.contains("ERROR"));
+
+    use_fixture(&page, &fixture, FIXTURE_KEY, "rate-limited-once").await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    assert!(
+        page.text("#answer")
+            .await
+            .starts_with("According to the handbook"),
+        "{}",
+        page.text("body").await
+    );
+    page.select_span("generation").await;
+    let details = page.text("#details").await;
+    assert!(
+        details.contains("retry") && details.contains("http.response.status_code: 429"),
+        "{details}"
+    );
+
+    for (model, expected) in [
+        ("missing-model", "does not exist"),
+        ("server-error", "HTTP 500"),
+        ("broken-stream", "malformed"),
+    ] {
+        use_fixture(&page, &fixture, FIXTURE_KEY, model).await;
+        page.ask(SEED_QUESTION, "rag", true).await;
+        let error = page.text("#error").await;
+        assert!(error.contains(expected), "{model}: {error}");
+        let rows = page.span_rows().await;
+        assert!(
+            rows.iter().any(|r| r.0 == "generation" && r.2 == "ERROR"),
+            "{model}: {rows:?}"
+        );
+        page.select_span("generation").await;
+        assert!(page.text("#details").await.contains("exception.message"));
+    }
+
+    // Stop aborts a streaming answer.
+    use_fixture(&page, &fixture, FIXTURE_KEY, "slow-model").await;
+    let traces = page.trace_ids().await.len();
+    page.fill("#question", SEED_QUESTION).await;
+    page.click("#ask").await;
+    page.wait_for(|p| async move { !p.text("#live-answer").await.is_empty() })
+        .await;
+    page.click("#stop").await;
+    page.wait_for(|p| async move { p.trace_ids().await.len() > traces })
+        .await;
+    assert!(
+        page.text("#error").await.contains("stopped"),
+        "{}",
+        page.text("#error").await
+    );
+    let rows = page.span_rows().await;
+    assert!(
+        rows.iter().any(|r| r.0 == "generation" && r.2 == "ERROR"),
+        "{rows:?}"
+    );
+
+    // A server that is not there.
+    page.fill("#base-url", &format!("http://127.0.0.1:{}/v1", free_port()))
+        .await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    assert!(
+        page.text("#error").await.contains("could not reach"),
+        "{}",
+        page.text("#error").await
+    );
+
+    // A reply out of ReAct format gets one repair request, then the run goes on.
+    use_fixture(&page, &fixture, FIXTURE_KEY, "sloppy-agent").await;
+    page.ask(SEED_QUESTION, "agent", false).await;
+    assert!(
+        !page.text("#answer").await.is_empty(),
+        "{}",
+        page.text("body").await
+    );
+    page.select_span("agent_step").await;
+    assert!(page.text("#details").await.contains("react_repair"));
+
+    // And the page still answers.
+    use_fixture(&page, &fixture, FIXTURE_KEY, "fixture-chat").await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    assert!(page
+        .text("#answer")
+        .await
+        .starts_with("According to the handbook"));
+    page.assert_clean_console().await;
     page.close().await;
 }

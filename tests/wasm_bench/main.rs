@@ -21,6 +21,7 @@ async fn otlp_encoding_speed_in_wasm() {
     let models = || Models {
         chat: &OfflineChat,
         embedder: &HashEmbedder,
+        live: None,
     };
     let opts = AskOptions {
         mode: Mode::Agent,

@@ -39,6 +39,7 @@ async fn provider_buffers_spans_and_the_store_builds_the_tree() {
     let models = Models {
         chat: &OfflineChat,
         embedder: &HashEmbedder,
+        live: None,
     };
     let opts = AskOptions {
         mode: Mode::Agent,

@@ -1,0 +1,419 @@
+//! [`OpenAi`]: the OpenAI-compatible chat and embedding client (OpenAI, Ollama, vLLM,
+//! llama.cpp, LM Studio …), written against [`ModelTransport`] so that everything but
+//! the bytes on the wire is tested natively.
+//!
+//! - Chat: `POST {base}/chat/completions` with `stream: true` and
+//!   `stream_options.include_usage`; the server-sent events are parsed incrementally
+//!   (`eventsource-stream`) and every content delta is handed to the caller's
+//!   [`CallObserver`] as it arrives.
+//! - Embeddings: `POST {base}/embeddings` in batches, cached per (model, text).
+//! - Failures become [`ModelError`]s that say what to do; 429 and 5xx are retried
+//!   (honouring `Retry-After`), each retry reported to the observer.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use eventsource_stream::Eventsource;
+use futures_util::stream::LocalBoxStream;
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, Usage};
+use crate::secret::ApiKey;
+
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+pub const DEFAULT_CHAT_MODEL: &str = "gpt-4.1-mini";
+pub const DEFAULT_EMBEDDING_MODEL: &str = "text-embedding-3-small";
+/// Inputs per embeddings request (the API allows 2,048; smaller keeps bodies modest).
+const EMBEDDING_BATCH: usize = 256;
+/// Retries of a 429 or 5xx before giving up.
+const MAX_RETRIES: u32 = 3;
+
+/// Model settings as the user entered them; persisted (without the key).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ModelSettings {
+    pub base_url: String,
+    pub chat_model: String,
+    pub embedding_model: String,
+    pub temperature: f32,
+    /// Keep the API key in localStorage instead of sessionStorage.
+    pub remember_key: bool,
+}
+
+impl Default for ModelSettings {
+    fn default() -> Self {
+        ModelSettings {
+            base_url: DEFAULT_BASE_URL.into(),
+            chat_model: DEFAULT_CHAT_MODEL.into(),
+            embedding_model: DEFAULT_EMBEDDING_MODEL.into(),
+            temperature: 0.0,
+            remember_key: false,
+        }
+    }
+}
+
+/// Validated settings of an OpenAI-compatible server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OpenAiConfig {
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub api_key: Option<ApiKey>,
+    pub chat_model: String,
+    pub embedding_model: String,
+    pub temperature: f32,
+}
+
+impl OpenAiConfig {
+    /// `None` when the page should stay offline: no key and the default base URL (a
+    /// custom base URL needs no key: local servers often have none).
+    pub fn parse(settings: &ModelSettings, api_key: &str) -> Result<Option<Self>, ModelError> {
+        let base_url = settings.base_url.trim().trim_end_matches('/');
+        let base_url = if base_url.is_empty() {
+            DEFAULT_BASE_URL
+        } else {
+            base_url
+        };
+        let key = api_key.trim();
+        if key.is_empty() && base_url == DEFAULT_BASE_URL {
+            return Ok(None);
+        }
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://"))
+            || base_url.contains(char::is_whitespace)
+        {
+            return Err(ModelError::Settings(format!(
+                "the base URL \"{base_url}\" must be a full http(s) URL such as {DEFAULT_BASE_URL}"
+            )));
+        }
+        let non_empty = |v: &str, what: &str| {
+            let v = v.trim();
+            if v.is_empty() {
+                Err(ModelError::Settings(format!("the {what} is empty")))
+            } else {
+                Ok(v.to_string())
+            }
+        };
+        if !(0.0..=2.0).contains(&settings.temperature) {
+            return Err(ModelError::Settings(
+                "the temperature must be between 0 and 2".into(),
+            ));
+        }
+        Ok(Some(OpenAiConfig {
+            base_url: base_url.to_string(),
+            api_key: (!key.is_empty()).then(|| ApiKey::new(key)),
+            chat_model: non_empty(&settings.chat_model, "chat model")?,
+            embedding_model: non_empty(&settings.embedding_model, "embedding model")?,
+            temperature: settings.temperature,
+        }))
+    }
+
+    fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = vec![("content-type", "application/json".to_string())];
+        if let Some(key) = &self.api_key {
+            h.push(("authorization", format!("Bearer {}", key.expose())));
+        }
+        h
+    }
+}
+
+/// The status of an HTTP answer and its `Retry-After`, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HttpHead {
+    pub status: u16,
+    pub retry_after: Option<f64>,
+}
+
+/// A response body, chunk by chunk as it arrives.
+pub type Body = LocalBoxStream<'static, Result<Vec<u8>, ModelError>>;
+
+/// How the client reaches the server: fetch in the page, a fake in tests.
+#[allow(async_fn_in_trait)]
+pub trait ModelTransport {
+    /// POSTs a JSON body; fails only when no HTTP answer came back.
+    async fn post(
+        &self,
+        url: &str,
+        headers: &[(&'static str, String)],
+        body: String,
+    ) -> Result<(HttpHead, Body), ModelError>;
+    async fn sleep(&self, duration: Duration);
+}
+
+/// Embeddings already fetched, by (model, text); shared by the clients of one page so a
+/// change of chat model does not re-embed the corpus.
+pub type EmbeddingCache = Rc<RefCell<HashMap<(String, String), Vec<f32>>>>;
+
+/// An OpenAI-compatible client.
+pub struct OpenAi<T> {
+    pub config: OpenAiConfig,
+    transport: T,
+    cache: EmbeddingCache,
+}
+
+impl<T: ModelTransport> OpenAi<T> {
+    pub fn new(config: OpenAiConfig, transport: T, cache: EmbeddingCache) -> Self {
+        OpenAi {
+            config,
+            transport,
+            cache,
+        }
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// POSTs with retries of 429 and 5xx; returns the successful answer's body.
+    async fn post(
+        &self,
+        path: &str,
+        body: String,
+        observer: &mut dyn CallObserver,
+    ) -> Result<Body, ModelError> {
+        let url = format!("{}{path}", self.config.base_url);
+        let headers = self.config.headers();
+        let mut attempt = 0;
+        loop {
+            let (head, stream) = self.transport.post(&url, &headers, body.clone()).await?;
+            if (200..300).contains(&head.status) {
+                return Ok(stream);
+            }
+            let text =
+                String::from_utf8_lossy(&collect(stream).await.unwrap_or_default()).into_owned();
+            let error = error_for(head, &text, &self.config.base_url);
+            let retryable = matches!(
+                error,
+                ModelError::RateLimited { .. } | ModelError::Server { .. }
+            );
+            if !retryable || attempt >= MAX_RETRIES {
+                return Err(error);
+            }
+            attempt += 1;
+            let wait = head
+                .retry_after
+                .unwrap_or(f64::from(1u32 << (attempt - 1)))
+                .clamp(0.0, 30.0);
+            observer.on_retry(attempt, head.status, wait);
+            self.transport.sleep(Duration::from_secs_f64(wait)).await;
+        }
+    }
+}
+
+async fn collect(mut body: Body) -> Result<Vec<u8>, ModelError> {
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        out.extend(chunk?);
+    }
+    Ok(out)
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    message: String,
+}
+
+/// Maps a failed answer to what the user should do about it.
+pub fn error_for(head: HttpHead, body: &str, base_url: &str) -> ModelError {
+    let message = serde_json::from_str::<ErrorBody>(body)
+        .map(|b| b.error.message)
+        .unwrap_or_else(|_| body.chars().take(200).collect());
+    match head.status {
+        401 | 403 => ModelError::Unauthorized { message },
+        404 => ModelError::NotFound { message },
+        429 => ModelError::RateLimited { message },
+        500..=599 => ModelError::Server {
+            status: head.status,
+            message,
+        },
+        status => ModelError::Rejected {
+            status,
+            message,
+            base_url: base_url.to_string(),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct ChatChunk {
+    #[serde(default)]
+    choices: Vec<ChunkChoice>,
+    usage: Option<ApiUsage>,
+}
+
+#[derive(Deserialize)]
+struct ChunkChoice {
+    delta: Option<Delta>,
+}
+
+#[derive(Deserialize)]
+struct Delta {
+    content: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ApiUsage {
+    prompt_tokens: u64,
+    completion_tokens: u64,
+}
+
+/// Reads a chat-completions event stream to its end: the content deltas go to the
+/// observer as they arrive; the usage comes from the final chunk.
+pub async fn read_chat_stream(
+    body: Body,
+    observer: &mut dyn CallObserver,
+) -> Result<ChatResponse, ModelError> {
+    let mut events = body.eventsource();
+    let mut content = String::new();
+    let mut usage = None;
+    let mut done = false;
+    while let Some(event) = events.next().await {
+        let event = event.map_err(|e| match e {
+            eventsource_stream::EventStreamError::Transport(e) => e,
+            other => ModelError::Malformed(format!("the event stream is broken: {other}")),
+        })?;
+        if event.data == "[DONE]" {
+            done = true;
+            break;
+        }
+        let chunk: ChatChunk = serde_json::from_str(&event.data).map_err(|e| {
+            ModelError::Malformed(format!(
+                "a streamed chunk is not valid JSON ({e}): {}",
+                event.data.chars().take(120).collect::<String>()
+            ))
+        })?;
+        if let Some(delta) = chunk
+            .choices
+            .first()
+            .and_then(|c| c.delta.as_ref())
+            .and_then(|d| d.content.as_deref())
+        {
+            if !delta.is_empty() {
+                content.push_str(delta);
+                observer.on_delta(delta);
+            }
+        }
+        if let Some(u) = chunk.usage {
+            usage = Some(Usage {
+                prompt_tokens: u.prompt_tokens,
+                completion_tokens: u.completion_tokens,
+            });
+        }
+    }
+    if !done {
+        return Err(ModelError::Malformed(
+            "the event stream ended before [DONE]".into(),
+        ));
+    }
+    Ok(ChatResponse {
+        content,
+        usage: usage.unwrap_or_default(),
+    })
+}
+
+impl<T: ModelTransport> ChatModel for OpenAi<T> {
+    fn model_name(&self) -> &str {
+        &self.config.chat_model
+    }
+
+    fn provider(&self) -> &str {
+        "openai"
+    }
+
+    fn invocation_parameters(&self) -> String {
+        json!({ "model": self.config.chat_model, "temperature": self.config.temperature, "stream": true }).to_string()
+    }
+
+    async fn chat(
+        &self,
+        messages: &[Message],
+        observer: &mut dyn CallObserver,
+    ) -> Result<ChatResponse, ModelError> {
+        let body = json!({
+            "model": self.config.chat_model,
+            "temperature": self.config.temperature,
+            "stream": true,
+            "stream_options": { "include_usage": true },
+            "messages": messages.iter().map(|m| json!({ "role": m.role.as_str(), "content": m.content })).collect::<Vec<_>>(),
+        });
+        let stream = self
+            .post("/chat/completions", body.to_string(), observer)
+            .await?;
+        read_chat_stream(stream, observer).await
+    }
+}
+
+#[derive(Deserialize)]
+struct EmbeddingsBody {
+    data: Vec<EmbeddingItem>,
+}
+
+#[derive(Deserialize)]
+struct EmbeddingItem {
+    index: usize,
+    embedding: Vec<f32>,
+}
+
+impl<T: ModelTransport> Embedder for OpenAi<T> {
+    fn model_name(&self) -> &str {
+        &self.config.embedding_model
+    }
+
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let model = self.config.embedding_model.clone();
+        let missing: Vec<String> = {
+            let cache = self.cache.borrow();
+            let mut m: Vec<String> = texts
+                .iter()
+                .filter(|t| !cache.contains_key(&(model.clone(), (*t).clone())))
+                .cloned()
+                .collect();
+            m.dedup();
+            m
+        };
+        for batch in missing.chunks(EMBEDDING_BATCH) {
+            let body = json!({ "model": model, "input": batch }).to_string();
+            let bytes = collect(self.post("/embeddings", body, &mut ()).await?).await?;
+            let parsed: EmbeddingsBody = serde_json::from_slice(&bytes).map_err(|e| {
+                ModelError::Malformed(format!(
+                    "the embeddings answer is not what the API returns ({e})"
+                ))
+            })?;
+            if parsed.data.len() != batch.len() {
+                return Err(ModelError::Malformed(format!(
+                    "{} embeddings came back for {} texts",
+                    parsed.data.len(),
+                    batch.len()
+                )));
+            }
+            let mut cache = self.cache.borrow_mut();
+            for item in parsed.data {
+                let text = batch.get(item.index).ok_or_else(|| {
+                    ModelError::Malformed("an embedding index is out of range".into())
+                })?;
+                cache.insert((model.clone(), text.clone()), unit(item.embedding));
+            }
+        }
+        let cache = self.cache.borrow();
+        Ok(texts
+            .iter()
+            .map(|t| cache[&(model.clone(), t.clone())].clone())
+            .collect())
+    }
+}
+
+/// Scales to unit length, so cosine is a dot product as with the local embedder.
+fn unit(mut v: Vec<f32>) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        v.iter_mut().for_each(|x| *x /= norm);
+    }
+    v
+}

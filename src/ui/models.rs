@@ -1,0 +1,216 @@
+//! The model panel: which models answer (offline, or an OpenAI-compatible server), their
+//! settings and key, and the client that the questions use.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use leptos::prelude::*;
+
+use crate::browser::fetch::BrowserModelHttp;
+use crate::browser::storage;
+use crate::model::offline::CHAT_MODEL_NAME;
+use crate::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
+use crate::model::ModelError;
+use crate::rag::embed::MODEL_NAME as LOCAL_EMBEDDING_MODEL;
+use crate::rag::engine::Engine;
+
+/// How long a model call may take to start answering.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The remote client, kept while the settings stay the same.
+pub struct Remote {
+    pub client: Rc<OpenAi<BrowserModelHttp>>,
+}
+
+/// The corpus indexed with a remote embedding model, by `base URL + model`: a second
+/// question (or a new chat model) neither re-embeds nor re-indexes.
+pub type RemoteEngine = Option<(String, Arc<Engine>)>;
+
+/// The model panel's state.
+#[derive(Clone, Copy)]
+pub struct ModelChoice {
+    pub settings: RwSignal<ModelSettings>,
+    pub api_key: RwSignal<String>,
+    remote: StoredValue<Option<Rc<Remote>>, LocalStorage>,
+    cache: StoredValue<EmbeddingCache, LocalStorage>,
+    engine: StoredValue<RemoteEngine, LocalStorage>,
+    pub status: RwSignal<Option<String>>,
+}
+
+impl ModelChoice {
+    pub fn new() -> Self {
+        ModelChoice {
+            settings: RwSignal::new(storage::load(storage::MODEL_SETTINGS)),
+            api_key: RwSignal::new(storage::load_key(storage::OPENAI_KEY)),
+            remote: StoredValue::new_local(None),
+            cache: StoredValue::new_local(EmbeddingCache::default()),
+            engine: StoredValue::new_local(None),
+            status: RwSignal::new(None),
+        }
+    }
+
+    /// The remote models to use, `None` for offline; a settings error says what to fix.
+    pub fn remote(&self) -> Result<Option<Rc<Remote>>, ModelError> {
+        let Some(config) = OpenAiConfig::parse(
+            &self.settings.get_untracked(),
+            &self.api_key.get_untracked(),
+        )?
+        else {
+            return Ok(None);
+        };
+        if let Some(r) = self
+            .remote
+            .get_value()
+            .filter(|r| r.client.config == config)
+        {
+            r.client.transport().rearm().map_err(ModelError::Settings)?;
+            return Ok(Some(r));
+        }
+        let transport = BrowserModelHttp::new(TIMEOUT).map_err(ModelError::Settings)?;
+        let client = OpenAi::new(config, transport, self.cache.get_value());
+        let remote = Rc::new(Remote {
+            client: Rc::new(client),
+        });
+        self.remote.set_value(Some(remote.clone()));
+        Ok(Some(remote))
+    }
+
+    /// The corpus indexed for `client`'s embedding model, if it was already.
+    pub fn indexed(&self, client: &OpenAi<BrowserModelHttp>) -> Option<Arc<Engine>> {
+        let key = engine_key(client);
+        self.engine.with_value(|e| {
+            e.as_ref()
+                .filter(|(k, _)| *k == key)
+                .map(|(_, e)| e.clone())
+        })
+    }
+
+    pub fn keep_index(&self, client: &OpenAi<BrowserModelHttp>, engine: Arc<Engine>) {
+        self.engine.set_value(Some((engine_key(client), engine)));
+    }
+
+    /// Aborts the model call in flight.
+    pub fn stop(&self) {
+        if let Some(r) = self.remote.get_value() {
+            r.client.transport().stop();
+        }
+    }
+
+    fn save(&self) {
+        let settings = self.settings.get_untracked();
+        let saved = storage::save(storage::MODEL_SETTINGS, &settings).and_then(|()| {
+            storage::save_key(
+                storage::OPENAI_KEY,
+                &self.api_key.get_untracked(),
+                settings.remember_key,
+            )
+        });
+        self.status.set(
+            saved
+                .err()
+                .map(|e| format!("Settings apply to this page but were not saved: {e}.")),
+        );
+    }
+
+    /// What answers questions, in words.
+    pub fn describe(&self) -> String {
+        match OpenAiConfig::parse(&self.settings.get(), &self.api_key.get()) {
+            Ok(None) => format!(
+                "Offline: local embedder ({LOCAL_EMBEDDING_MODEL}) and {CHAT_MODEL_NAME}, running in WebAssembly in this page. No API key, no network."
+            ),
+            Ok(Some(c)) => format!("Using {} and {} at {} (called from this page with fetch).", c.chat_model, c.embedding_model, c.base_url),
+            Err(e) => format!("The model settings are not usable: {e}"),
+        }
+    }
+}
+
+fn engine_key(client: &OpenAi<BrowserModelHttp>) -> String {
+    format!(
+        "{} {}",
+        client.config.base_url, client.config.embedding_model
+    )
+}
+
+#[component]
+pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
+    let settings = models.settings;
+    let text = move |id: &'static str,
+                     label: &'static str,
+                     get: fn(&ModelSettings) -> String,
+                     set: fn(&mut ModelSettings, String)| {
+        view! {
+            <label for=id>{label}</label>
+            <input
+                id=id
+                type="text"
+                prop:value=move || settings.with(get)
+                on:change=move |ev| {
+                    settings.update(|s| set(s, event_target_value(&ev)));
+                    models.save();
+                }
+            />
+        }
+    };
+    view! {
+        <details class="model-panel">
+            <summary id="models-summary">"Models"</summary>
+            <div class="settings">
+                <label for="openai-key">"OpenAI API key"</label>
+                <input
+                    id="openai-key"
+                    type="password"
+                    autocomplete="off"
+                    placeholder="sk-… (empty: offline models)"
+                    prop:value=move || models.api_key.get()
+                    on:change=move |ev| {
+                        models.api_key.set(event_target_value(&ev));
+                        models.save();
+                    }
+                />
+                {text("base-url", "Base URL", |s| s.base_url.clone(), |s, v| s.base_url = v)}
+                {text("chat-model", "Chat model", |s| s.chat_model.clone(), |s, v| s.chat_model = v)}
+                {text("embedding-model", "Embedding model", |s| s.embedding_model.clone(), |s, v| s.embedding_model = v)}
+                <label for="temperature">"Temperature"</label>
+                <input
+                    id="temperature"
+                    type="number"
+                    min="0"
+                    max="2"
+                    step="0.1"
+                    prop:value=move || settings.with(|s| s.temperature.to_string())
+                    on:change=move |ev| {
+                        let t = event_target_value(&ev).parse().unwrap_or(0.0);
+                        settings.update(|s| s.temperature = t);
+                        models.save();
+                    }
+                />
+            </div>
+            <div class="checks">
+                <label class="check" for="remember-openai-key">
+                    <input
+                        id="remember-openai-key"
+                        type="checkbox"
+                        prop:checked=move || settings.with(|s| s.remember_key)
+                        on:change=move |ev| {
+                            settings.update(|s| s.remember_key = event_target_checked(&ev));
+                            models.save();
+                        }
+                    />
+                    "Remember on this device"
+                </label>
+                <button
+                    id="forget-key"
+                    type="button"
+                    on:click=move |_| {
+                        models.api_key.set(String::new());
+                        models.save();
+                    }
+                >
+                    "Forget key"
+                </button>
+            </div>
+            {move || models.status.get().map(|m| view! { <p class="error">{m}</p> })}
+        </details>
+    }
+}
