@@ -207,45 +207,30 @@ fn value(v: AnyValue) -> Option<Value> {
         V::DoubleValue(d) => Value::F64(d),
         V::ArrayValue(a) => {
             let items: Vec<V> = a.values.into_iter().filter_map(|x| x.value).collect();
-            let array = if items.iter().all(|x| matches!(x, V::BoolValue(_))) {
-                Array::Bool(
-                    items
-                        .into_iter()
-                        .filter_map(|x| {
-                            if let V::BoolValue(b) = x {
-                                Some(b)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect(),
-                )
-            } else if items.iter().all(|x| matches!(x, V::IntValue(_))) {
-                Array::I64(
-                    items
-                        .into_iter()
-                        .filter_map(|x| {
-                            if let V::IntValue(i) = x {
-                                Some(i)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect(),
-                )
-            } else if items.iter().all(|x| matches!(x, V::DoubleValue(_))) {
-                Array::F64(
-                    items
-                        .into_iter()
-                        .filter_map(|x| {
-                            if let V::DoubleValue(d) = x {
-                                Some(d)
-                            } else {
-                                None
-                            }
-                        })
-                        .collect(),
-                )
+            let array = if let Some(b) = all(&items, |x| {
+                if let V::BoolValue(b) = x {
+                    Some(*b)
+                } else {
+                    None
+                }
+            }) {
+                Array::Bool(b)
+            } else if let Some(i) = all(&items, |x| {
+                if let V::IntValue(i) = x {
+                    Some(*i)
+                } else {
+                    None
+                }
+            }) {
+                Array::I64(i)
+            } else if let Some(d) = all(&items, |x| {
+                if let V::DoubleValue(d) = x {
+                    Some(*d)
+                } else {
+                    None
+                }
+            }) {
+                Array::F64(d)
             } else {
                 Array::String(
                     items
@@ -261,4 +246,12 @@ fn value(v: AnyValue) -> Option<Value> {
         }
         other => Value::String(format!("{other:?}").into()),
     })
+}
+
+/// Every item through `pick`, when it accepts them all.
+fn all<T>(
+    items: &[any_value::Value],
+    pick: impl Fn(&any_value::Value) -> Option<T>,
+) -> Option<Vec<T>> {
+    items.iter().map(pick).collect()
 }

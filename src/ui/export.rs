@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::fields::{CheckField, SecretField, TextField};
 use crate::browser::{self, fetch::BrowserHttp, storage};
 use crate::telemetry::export::{backoff, export, ExportSettings, ExportTarget};
 use crate::telemetry::otlp;
@@ -186,37 +187,7 @@ impl Exporter {
 #[component]
 pub fn ExportPanel(exporter: Exporter) -> impl IntoView {
     let settings = exporter.settings;
-    let text_setting = move |get: fn(&ExportSettings) -> String,
-                             set: fn(&mut ExportSettings, String)| {
-        (
-            move || settings.with(get),
-            move |ev| {
-                settings.update(|s| set(s, event_target_value(&ev)));
-                exporter.save();
-            },
-        )
-    };
-    let (endpoint, set_endpoint) = text_setting(|s| s.endpoint.clone(), |s, v| s.endpoint = v);
-    let (project, set_project) = text_setting(|s| s.project.clone(), |s, v| s.project = v);
-    let check = move |label: &'static str,
-                      id: &'static str,
-                      get: fn(&ExportSettings) -> bool,
-                      set: fn(&mut ExportSettings, bool)| {
-        view! {
-            <label class="check" for=id>
-                <input
-                    id=id
-                    type="checkbox"
-                    prop:checked=move || settings.with(get)
-                    on:change=move |ev| {
-                        settings.update(|s| set(s, event_target_checked(&ev)));
-                        exporter.save();
-                    }
-                />
-                {label}
-            </label>
-        }
-    };
+    let saved = Callback::new(move |()| exporter.save());
     let counts = move || {
         exporter.store.with(|s| {
             let n = |label: &str| {
@@ -251,34 +222,31 @@ pub fn ExportPanel(exporter: Exporter) -> impl IntoView {
         <details class="export-panel" open>
             <summary>"Phoenix export"</summary>
             <div class="settings">
-                <label for="phoenix-endpoint">"Phoenix endpoint"</label>
-                <input id="phoenix-endpoint" type="text" prop:value=endpoint on:change=set_endpoint placeholder="/v1/traces" />
-                <label for="phoenix-project">"Project"</label>
-                <input id="phoenix-project" type="text" prop:value=project on:change=set_project />
-                <label for="phoenix-key">"Phoenix API key"</label>
-                <input
-                    id="phoenix-key"
-                    type="password"
-                    autocomplete="off"
-                    placeholder="only if Phoenix has auth enabled"
-                    prop:value=move || exporter.api_key.get()
-                    on:change=move |ev| {
-                        exporter.api_key.set(event_target_value(&ev));
-                        exporter.save();
-                    }
-                />
+                <TextField id="phoenix-endpoint" label="Phoenix endpoint" settings saved placeholder="/v1/traces"
+                    get=|s: &ExportSettings| s.endpoint.clone() set=|s, v| s.endpoint = v />
+                <TextField id="phoenix-project" label="Project" settings saved
+                    get=|s: &ExportSettings| s.project.clone() set=|s, v| s.project = v />
+                <SecretField id="phoenix-key" label="Phoenix API key" value=exporter.api_key saved
+                    placeholder="only if Phoenix has auth enabled" />
             </div>
             <div class="checks">
-                {check("Remember the key on this device", "remember-key", |s| s.remember_key, |s, v| s.remember_key = v)}
-                {check("gzip", "gzip", |s| s.gzip, |s, v| s.gzip = v)}
-                {check("Auto-export", "auto-export", |s| s.auto_export, |s, v| s.auto_export = v)}
+                <CheckField id="remember-key" label="Remember the key on this device" settings saved
+                    get=|s: &ExportSettings| s.remember_key set=|s, v| s.remember_key = v />
+                <CheckField id="gzip" label="gzip" settings saved get=|s: &ExportSettings| s.gzip set=|s, v| s.gzip = v />
+                <CheckField id="auto-export" label="Auto-export" settings saved
+                    get=|s: &ExportSettings| s.auto_export set=|s, v| s.auto_export = v />
             </div>
             <div class="checks redaction" title="OpenInference's OPENINFERENCE_HIDE_* settings: applied before a span is stored or exported">
-                {check("Hide inputs", "hide-inputs", |s| s.redaction.hide_inputs, |s, v| s.redaction.hide_inputs = v)}
-                {check("Hide outputs", "hide-outputs", |s| s.redaction.hide_outputs, |s, v| s.redaction.hide_outputs = v)}
-                {check("Hide input messages", "hide-input-messages", |s| s.redaction.hide_input_messages, |s, v| s.redaction.hide_input_messages = v)}
-                {check("Hide output messages", "hide-output-messages", |s| s.redaction.hide_output_messages, |s, v| s.redaction.hide_output_messages = v)}
-                {check("Hide embedding vectors", "hide-embedding-vectors", |s| s.redaction.hide_embedding_vectors, |s, v| s.redaction.hide_embedding_vectors = v)}
+                <CheckField id="hide-inputs" label="Hide inputs" settings saved
+                    get=|s: &ExportSettings| s.redaction.hide_inputs set=|s, v| s.redaction.hide_inputs = v />
+                <CheckField id="hide-outputs" label="Hide outputs" settings saved
+                    get=|s: &ExportSettings| s.redaction.hide_outputs set=|s, v| s.redaction.hide_outputs = v />
+                <CheckField id="hide-input-messages" label="Hide input messages" settings saved
+                    get=|s: &ExportSettings| s.redaction.hide_input_messages set=|s, v| s.redaction.hide_input_messages = v />
+                <CheckField id="hide-output-messages" label="Hide output messages" settings saved
+                    get=|s: &ExportSettings| s.redaction.hide_output_messages set=|s, v| s.redaction.hide_output_messages = v />
+                <CheckField id="hide-embedding-vectors" label="Hide embedding vectors" settings saved
+                    get=|s: &ExportSettings| s.redaction.hide_embedding_vectors set=|s, v| s.redaction.hide_embedding_vectors = v />
             </div>
             <div class="actions">
                 <button id="export" type="button" on:click=move |_| exporter.export_now()>"Export to Phoenix"</button>

@@ -2,6 +2,7 @@
 //! [`crate::rag`] and recorded by [`crate::telemetry`].
 //!
 //! - [`ask`]: the question form and the answer with its cited chunks.
+//! - [`fields`]: settings inputs shared by the panels.
 //! - [`models`]: the model panel (offline, or an OpenAI-compatible server).
 //! - [`export`]: the Phoenix panel (settings, export, retry, download, import).
 //! - [`traces`]: the list of traces asked so far.
@@ -9,6 +10,7 @@
 
 mod ask;
 mod export;
+mod fields;
 mod models;
 mod spans;
 mod traces;

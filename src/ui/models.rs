@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 
+use super::fields::{CheckField, SecretField, TextField};
 use crate::browser::fetch::BrowserModelHttp;
 use crate::browser::storage;
 use crate::model::offline::CHAT_MODEL_NAME;
@@ -135,70 +136,26 @@ fn engine_key(client: &OpenAi<BrowserModelHttp>) -> String {
 #[component]
 pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
     let settings = models.settings;
-    let text = move |id: &'static str,
-                     label: &'static str,
-                     get: fn(&ModelSettings) -> String,
-                     set: fn(&mut ModelSettings, String)| {
-        view! {
-            <label for=id>{label}</label>
-            <input
-                id=id
-                type="text"
-                prop:value=move || settings.with(get)
-                on:change=move |ev| {
-                    settings.update(|s| set(s, event_target_value(&ev)));
-                    models.save();
-                }
-            />
-        }
-    };
+    let saved = Callback::new(move |()| models.save());
     view! {
         <details class="model-panel">
             <summary id="models-summary">"Models"</summary>
             <div class="settings">
-                <label for="openai-key">"OpenAI API key"</label>
-                <input
-                    id="openai-key"
-                    type="password"
-                    autocomplete="off"
-                    placeholder="sk-… (empty: offline models)"
-                    prop:value=move || models.api_key.get()
-                    on:change=move |ev| {
-                        models.api_key.set(event_target_value(&ev));
-                        models.save();
-                    }
-                />
-                {text("base-url", "Base URL", |s| s.base_url.clone(), |s, v| s.base_url = v)}
-                {text("chat-model", "Chat model", |s| s.chat_model.clone(), |s, v| s.chat_model = v)}
-                {text("embedding-model", "Embedding model", |s| s.embedding_model.clone(), |s, v| s.embedding_model = v)}
-                <label for="temperature">"Temperature"</label>
-                <input
-                    id="temperature"
-                    type="number"
-                    min="0"
-                    max="2"
-                    step="0.1"
-                    prop:value=move || settings.with(|s| s.temperature.to_string())
-                    on:change=move |ev| {
-                        let t = event_target_value(&ev).parse().unwrap_or(0.0);
-                        settings.update(|s| s.temperature = t);
-                        models.save();
-                    }
-                />
+                <SecretField id="openai-key" label="OpenAI API key" value=models.api_key saved
+                    placeholder="sk-… (empty: offline models)" />
+                <TextField id="base-url" label="Base URL" settings saved
+                    get=|s: &ModelSettings| s.base_url.clone() set=|s, v| s.base_url = v />
+                <TextField id="chat-model" label="Chat model" settings saved
+                    get=|s: &ModelSettings| s.chat_model.clone() set=|s, v| s.chat_model = v />
+                <TextField id="embedding-model" label="Embedding model" settings saved
+                    get=|s: &ModelSettings| s.embedding_model.clone() set=|s, v| s.embedding_model = v />
+                <TextField id="temperature" label="Temperature" settings saved kind="number"
+                    get=|s: &ModelSettings| s.temperature.to_string()
+                    set=|s, v| if let Ok(t) = v.trim().parse() { s.temperature = t } />
             </div>
             <div class="checks">
-                <label class="check" for="remember-openai-key">
-                    <input
-                        id="remember-openai-key"
-                        type="checkbox"
-                        prop:checked=move || settings.with(|s| s.remember_key)
-                        on:change=move |ev| {
-                            settings.update(|s| s.remember_key = event_target_checked(&ev));
-                            models.save();
-                        }
-                    />
-                    "Remember on this device"
-                </label>
+                <CheckField id="remember-openai-key" label="Remember on this device" settings saved
+                    get=|s: &ModelSettings| s.remember_key set=|s, v| s.remember_key = v />
                 <button
                     id="forget-key"
                     type="button"
