@@ -300,3 +300,65 @@ fn off_topic_question_is_not_found() {
     .text;
     assert!(text.starts_with("Not found in the handbook"), "{text}");
 }
+
+#[test]
+fn benchmark_rows_and_summary_come_from_the_traces() {
+    use ragtrace::rag::eval::{BenchRow, BenchSummary};
+    use ragtrace::telemetry::store::TraceStore;
+    let engine = engine();
+    let queries = parse_queries(QUERIES_JSONL).unwrap();
+    let mut rows = Vec::new();
+    for q in &queries[..5] {
+        let Run { outcome, spans } = run(&engine, &q.question, Mode::Rag);
+        let mut store = TraceStore::default();
+        store.add(spans);
+        rows.push(BenchRow::from_trace(
+            q,
+            store.get(&outcome.trace_id).unwrap(),
+        ));
+    }
+    for r in &rows {
+        assert!(
+            r.ok && r.result_count == 5 && r.top_score > 0.0 && r.answer_words > 0,
+            "{r:?}"
+        );
+        assert!(
+            r.retrieval_ms > 0.0
+                && r.generation_ms > 0.0
+                && r.total_ms >= r.retrieval_ms + r.generation_ms
+        );
+    }
+    assert_eq!(rows[0].rank, Some(1), "{:?}", rows[0]);
+    let s = BenchSummary::of(&rows);
+    assert!(s.metrics.hit_at_5 >= 0.8 && s.metrics.mrr > 0.5, "{s:?}");
+    assert!(s.p50_ms > 0.0 && s.p95_ms >= s.p50_ms);
+}
+
+#[test]
+fn error_path_demo_records_an_ok_empty_query_and_a_failing_retriever() {
+    let engine = engine();
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    block_on(ragtrace::rag::demo::error_paths(
+        &engine,
+        &provider.tracer("t"),
+    ));
+    let spans = exporter.get_finished_spans().unwrap();
+    let empty = named(&spans, "retrieval")[0];
+    assert_eq!(empty.status, Status::Ok);
+    assert_eq!(attr(empty, "retrieval.result_count").as_deref(), Some("0"));
+    let failed = named(&spans, "retrieval_error_example")[0];
+    assert!(
+        matches!(&failed.status, Status::Error { description } if description.contains("index unavailable"))
+    );
+    assert_eq!(
+        failed
+            .events
+            .iter()
+            .filter(|e| e.name == "exception")
+            .count(),
+        1
+    );
+}

@@ -69,3 +69,24 @@ pub fn save_key(name: &str, key: &str, remember: bool) -> Result<(), String> {
     };
     saved.map_err(|_| "the browser refused to store the API key".to_string())
 }
+
+/// This tab's session id (`session.id` on root spans): kept in sessionStorage so a
+/// reload stays in the same session; a new tab starts a new one.
+pub fn session_id() -> String {
+    const NAME: &str = "ragtrace.session-id";
+    if let Some(id) = session().and_then(|s| s.get_item(NAME).ok().flatten()) {
+        return id;
+    }
+    let random = || (js_sys::Math::random() * f64::from(u32::MAX)) as u32;
+    let id = format!(
+        "{:08x}{:08x}{:08x}{:08x}",
+        random(),
+        random(),
+        random(),
+        random()
+    );
+    if let Some(s) = session() {
+        let _ = s.set_item(NAME, &id);
+    }
+    id
+}

@@ -10,11 +10,13 @@
 //! - [`engine`]: [`engine::Engine`], a corpus indexed and ready to answer.
 //! - [`pipeline`] and [`agent`]: the traced RAG pipeline and ReAct agent.
 //! - [`eval`]: the bundled query set and retrieval metrics (hit@k, MRR).
+//! - [`demo`]: the seed tutorial's error-path demo.
 
 pub mod agent;
 pub mod answer;
 pub mod chunk;
 pub mod corpus;
+pub mod demo;
 pub mod embed;
 pub mod engine;
 pub mod eval;

@@ -50,6 +50,9 @@ pub struct AskOptions {
     pub search: SearchMode,
     /// The agent's step budget.
     pub max_steps: usize,
+    /// Set as `session.id` on the root span, so Phoenix groups a session's questions.
+    /// `'static`: a page has one session id, which lives as long as the page.
+    pub session_id: Option<&'static str>,
 }
 
 impl Default for AskOptions {
@@ -59,6 +62,7 @@ impl Default for AskOptions {
             top_k: 5,
             search: SearchMode::Hybrid,
             max_steps: 5,
+            session_id: None,
         }
     }
 }
@@ -115,6 +119,9 @@ pub async fn ask<C: ChatModel, E: Embedder>(
     };
     let root = Traced::root(tracer, name, kind);
     root.set(sc::INPUT_VALUE, question.to_string());
+    if let Some(session) = opts.session_id {
+        root.set(sc::SESSION_ID, session);
+    }
     let result = match validate(question) {
         Err(e) => Err(e),
         Ok(q) => match opts.mode {

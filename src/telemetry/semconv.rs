@@ -40,6 +40,7 @@ pub const OUTPUT_VALUE: &str = "output.value";
 pub const OUTPUT_MIME_TYPE: &str = "output.mime_type";
 pub const PROJECT_NAME: &str = "openinference.project.name";
 pub const SERVICE_NAME: &str = "service.name";
+pub const SESSION_ID: &str = "session.id";
 
 // OpenInference: LLM spans.
 pub const LLM_MODEL_NAME: &str = "llm.model_name";

@@ -57,6 +57,25 @@ impl TraceRecord {
         }
     }
 
+    /// Summed duration of the spans called `name`, in milliseconds (e.g. every
+    /// `retrieval` of an agent run).
+    pub fn time_in(&self, name: &str) -> f64 {
+        self.spans
+            .iter()
+            .filter(|s| s.name == name)
+            .map(|s| ms_between(s.start_time, s.end_time))
+            .sum()
+    }
+
+    /// The root span's attribute `key`, as text.
+    pub fn root_attribute(&self, key: &str) -> Option<String> {
+        let root = self.root()?;
+        root.attributes
+            .iter()
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.to_string())
+    }
+
     /// Whether any span failed.
     pub fn has_error(&self) -> bool {
         self.spans

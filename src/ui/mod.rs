@@ -1,7 +1,10 @@
 //! The Leptos page. Components only render and wire signals; the work is done by
 //! [`crate::rag`] and recorded by [`crate::telemetry`].
 //!
+//! - [`runner`]: asks a question with the chosen models and files its spans.
 //! - [`ask`]: the question form and the answer with its cited chunks.
+//! - [`bench`]: the benchmark over the bundled query set.
+//! - [`chart`]: the per-query latency chart.
 //! - [`fields`]: settings inputs shared by the panels.
 //! - [`models`]: the model panel (offline, or an OpenAI-compatible server).
 //! - [`export`]: the Phoenix panel (settings, export, retry, download, import).
@@ -9,9 +12,12 @@
 //! - [`spans`]: the span table, the waterfall and the details of one span.
 
 mod ask;
+mod bench;
+mod chart;
 mod export;
 mod fields;
 mod models;
+mod runner;
 mod spans;
 mod traces;
 
@@ -20,11 +26,10 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::model::offline::OfflineChat;
-use crate::model::Either;
+use crate::browser::storage;
 use crate::rag::embed::HashEmbedder;
 use crate::rag::engine::Engine;
-use crate::rag::pipeline::{self, AskOptions, Mode, Models};
+use crate::rag::pipeline::{self, Mode};
 use crate::telemetry::provider::Telemetry;
 use crate::telemetry::store::{SpanRow, TraceStore};
 use crate::HANDBOOK_MD;
@@ -48,7 +53,6 @@ pub struct LastAnswer {
 
 #[component]
 fn App() -> impl IntoView {
-    let telemetry = Arc::new(Telemetry::new(PROJECT));
     let engine: RwSignal<Option<Arc<Engine>>> = RwSignal::new(None);
     let index_error: RwSignal<Option<String>> = RwSignal::new(None);
     spawn_local(async move {
@@ -69,103 +73,42 @@ fn App() -> impl IntoView {
     let selected_trace: RwSignal<Option<String>> = RwSignal::new(None);
     let selected_span: RwSignal<Option<String>> = RwSignal::new(None);
 
+    let runner = runner::Runner {
+        telemetry: StoredValue::new(Arc::new(Telemetry::new(PROJECT))),
+        engine,
+        models,
+        exporter,
+        store,
+        live,
+        // One id per browser tab session, for the life of the page.
+        session_id: Box::leak(storage::session_id().into_boxed_str()),
+    };
+    let show = move |trace_id: Option<String>| {
+        if trace_id.is_some() {
+            selected_trace.set(trace_id);
+            selected_span.set(None);
+        }
+    };
     let on_ask = Callback::new(move |()| {
-        let Some(offline_engine) = engine.get_untracked() else {
-            return;
-        };
         if busy.get_untracked() {
             return;
         }
-        let (q, m) = (question.get_untracked(), mode.get_untracked());
-        let remote = match models.remote() {
-            Ok(r) => r,
-            Err(e) => {
-                last.set(Some(LastAnswer {
-                    question: q,
-                    mode: m,
-                    result: Err(format!("{e}.")),
-                }));
-                return;
-            }
-        };
         busy.set(true);
-        live.set(String::new());
-        let telemetry = telemetry.clone();
+        let (q, m) = (question.get_untracked(), mode.get_untracked());
         spawn_local(async move {
-            let on_delta = move |delta: &str| live.update(|s| s.push_str(delta));
-            let (chat, embedder, engine) = match &remote {
-                None => (
-                    Either::Left(OfflineChat),
-                    Either::Left(HashEmbedder),
-                    offline_engine,
-                ),
-                Some(r) => {
-                    let engine = match models.indexed(&r.client) {
-                        Some(e) => e,
-                        None => match Engine::build_traced(
-                            &[("handbook", HANDBOOK_MD)],
-                            &r.client,
-                            &telemetry.tracer,
-                        )
-                        .await
-                        {
-                            Ok(e) => {
-                                let e = Arc::new(e);
-                                models.keep_index(&r.client, e.clone());
-                                e
-                            }
-                            Err(e) => {
-                                store.update(|s| {
-                                    s.add(telemetry.take_finished(&exporter.redaction()));
-                                });
-                                let message = format!(
-                                    "The handbook could not be indexed with {}: {e}.",
-                                    r.client.config.embedding_model
-                                );
-                                last.set(Some(LastAnswer {
-                                    question: q,
-                                    mode: m,
-                                    result: Err(message),
-                                }));
-                                busy.set(false);
-                                return;
-                            }
-                        },
-                    };
-                    (
-                        Either::Right(r.client.clone()),
-                        Either::Right(r.client.clone()),
-                        engine,
-                    )
-                }
-            };
-            let models = Models {
-                chat: &chat,
-                embedder: &embedder,
-                live: Some(&on_delta),
-            };
-            let opts = AskOptions {
-                mode: m,
-                ..Default::default()
-            };
-            let outcome = pipeline::ask(&engine, models, &telemetry.tracer, &q, opts).await;
-            let spans = telemetry.take_finished(&exporter.redaction());
-            store.update(|s| {
-                s.add(spans);
-            });
-            selected_trace.set(Some(outcome.trace_id));
-            selected_span.set(None);
+            let asked = runner.ask(&q, m).await;
+            show(asked.trace_id);
             last.set(Some(LastAnswer {
                 question: q,
                 mode: m,
-                result: outcome.result.map_err(|e| e.to_string()),
+                result: asked.result,
             }));
             busy.set(false);
-            if exporter.settings.with_untracked(|s| s.auto_export) {
-                exporter.export_now();
-            }
         });
     });
+    let on_demo = move |_| {
+        spawn_local(async move { show(runner.error_demo().await) });
+    };
 
     let rows: Memo<Vec<SpanRow>> = Memo::new(move |_| {
         let id = selected_trace.get();
@@ -192,6 +135,11 @@ fn App() -> impl IntoView {
                     </div>
                 </Show>
                 <ask::AnswerView last />
+                <p class="demo">
+                    <button id="error-demo" type="button" on:click=on_demo>"Run error-path demo"</button>
+                    " an empty query and a failing retriever, traced"
+                </p>
+                <bench::BenchPanel runner busy show />
                 <models::ModelPanel models />
                 <export::ExportPanel exporter />
             </section>
@@ -200,6 +148,7 @@ fn App() -> impl IntoView {
                 <spans::SpanTable rows selected_span />
                 <spans::Waterfall rows selected_span />
                 <spans::SpanDetails rows selected_span />
+                <chart::LatencyChart store />
             </section>
         </main>
     }

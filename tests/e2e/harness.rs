@@ -258,6 +258,17 @@ impl Page {
         field.send_keys(&format!("{value}\u{E004}")).await.unwrap();
     }
 
+    /// Chooses `value` in the select `css`.
+    pub async fn select_by_value(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
     /// Clicks the element `css`.
     pub async fn click(&self, css: &str) {
         self.client

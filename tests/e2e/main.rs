@@ -724,3 +724,110 @@ async fn model_failures_end_in_clear_messages_and_error_spans() {
     page.assert_clean_console().await;
     page.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn benchmark_error_demo_chart_and_sessions() {
+    let page = Page::open().await;
+    page.click("#bench-summary-toggle").await;
+    page.fill("#bench-count", "5").await;
+    page.click("#bench-run").await;
+    page.wait_for(|p| async move {
+        p.js("return document.querySelectorAll('#bench-results tbody tr').length")
+            .await
+            == 5
+            && p.js("return document.querySelector('#bench-run').disabled")
+                .await
+                == false
+    })
+    .await;
+    let summary = page.text("#bench-summary").await;
+    assert!(summary.starts_with("5 questions · hit@1"), "{summary}");
+    assert!(
+        summary.contains("MRR") && summary.contains("p95"),
+        "{summary}"
+    );
+    assert_eq!(
+        page.js("return document.querySelector('#bench-progress').value")
+            .await,
+        5.0
+    );
+    assert_eq!(page.trace_ids().await.len(), 5, "each question is traced");
+    // The first seed question finds its section first.
+    assert!(page.text("#bench-results tbody tr").await.ends_with('1'));
+
+    // One chart group per question, with the shares.
+    assert_eq!(
+        page.js("return document.querySelectorAll('#latency-chart g.query').length")
+            .await,
+        5
+    );
+    let shares = page.text("#latency-summary").await;
+    assert!(
+        shares.contains("retrieval") && shares.contains("%"),
+        "{shares}"
+    );
+
+    // Every question of the tab shares one session id.
+    let ids = page.trace_ids().await;
+    let mut sessions = Vec::new();
+    for id in &ids[..2] {
+        page.trace_tree(id).await;
+        page.select_span("rag_pipeline").await;
+        let details = page.text("#details").await;
+        let at = details
+            .find("session.id")
+            .expect("session.id on the root span")
+            + "session.id".len();
+        sessions.push(details[at..at + 32].to_string());
+    }
+    assert_eq!(sessions[0], sessions[1]);
+
+    // Stop ends a long run early and keeps what was measured.
+    page.select_by_value("#bench-mode", "agent").await;
+    page.fill("#bench-count", "58").await;
+    // Stop 30 ms into the run (a WebDriver click lands too late to be sure of that).
+    page.js("document.querySelector('#bench-run').click(); setTimeout(() => document.querySelector('#bench-stop').click(), 30); return null;").await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    page.wait_for(|p| async move {
+        p.js("return document.querySelector('#bench-run').disabled")
+            .await
+            == false
+    })
+    .await;
+    let done = page
+        .js("return document.querySelector('#bench-progress').value")
+        .await
+        .as_f64()
+        .unwrap();
+    let rows = page
+        .js("return document.querySelectorAll('#bench-results tbody tr').length")
+        .await
+        .as_f64()
+        .unwrap();
+    assert!(
+        (1.0..58.0).contains(&done) && rows == done,
+        "done {done}, rows {rows}"
+    );
+
+    // The error-path demo: an empty query that is fine, a retriever that fails.
+    page.click("#error-demo").await;
+    page.wait_for(|p| async move { p.text("#spans").await.contains("retrieval_error_example") })
+        .await;
+    let rows = page.span_rows().await;
+    let status = |name: &str| {
+        rows.iter()
+            .find(|r| r.0 == name)
+            .map(|r| r.2.clone())
+            .unwrap()
+    };
+    assert_eq!(status("retrieval"), "OK");
+    assert_eq!(status("retrieval_error_example"), "ERROR");
+    page.select_span("retrieval_error_example").await;
+    let details = page.text("#details").await;
+    assert!(
+        details.contains("exception.message") && details.contains("index unavailable"),
+        "{details}"
+    );
+    page.assert_clean_console().await;
+    page.close().await;
+}

@@ -1,0 +1,132 @@
+//! Benchmark mode (the seed's Part 6): run the first N bundled questions, traced like
+//! any other, with progress and Stop; a table per question and a summary (hit@1/3/5,
+//! MRR, p50/p95 latency) read back from the traces.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::runner::Runner;
+use crate::rag::eval::{parse_queries, BenchRow, BenchSummary, Query};
+use crate::rag::pipeline::Mode;
+use crate::QUERIES_JSONL;
+
+#[component]
+pub fn BenchPanel(
+    runner: Runner,
+    busy: RwSignal<bool>,
+    show: impl Fn(Option<String>) + Copy + 'static,
+) -> impl IntoView {
+    // The bundled file is checked by the tests, so an error here is a build defect.
+    let queries: StoredValue<Vec<Query>> =
+        StoredValue::new(parse_queries(QUERIES_JSONL).unwrap_or_default());
+    let total = queries.with_value(Vec::len);
+    let count = RwSignal::new(5usize.min(total));
+    let mode = RwSignal::new(Mode::Rag);
+    let done = RwSignal::new(0usize);
+    let planned = RwSignal::new(0usize);
+    let stop = RwSignal::new(false);
+    let rows: RwSignal<Vec<BenchRow>> = RwSignal::new(Vec::new());
+
+    let run = move |_| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        stop.set(false);
+        rows.set(Vec::new());
+        done.set(0);
+        let chosen: Vec<Query> =
+            queries.with_value(|q| q.iter().take(count.get_untracked()).cloned().collect());
+        planned.set(chosen.len());
+        let m = mode.get_untracked();
+        spawn_local(async move {
+            for q in chosen {
+                if stop.get_untracked() {
+                    break;
+                }
+                let asked = runner.ask(&q.question, m).await;
+                if let Some(id) = &asked.trace_id {
+                    if let Some(row) = runner
+                        .store
+                        .with_untracked(|s| s.get(id).map(|t| BenchRow::from_trace(&q, t)))
+                    {
+                        rows.update(|r| r.push(row));
+                    }
+                }
+                show(asked.trace_id);
+                done.update(|d| *d += 1);
+                // Let the page paint the progress and hear Stop between questions.
+                gloo_timers::future::sleep(std::time::Duration::ZERO).await;
+            }
+            busy.set(false);
+        });
+    };
+
+    let table = move || {
+        rows.get()
+            .into_iter()
+            .map(|r| {
+                let rank = r.rank.map_or("–".to_string(), |k| k.to_string());
+                view! {
+                    <tr class:error=!r.ok>
+                        <td title=r.question.clone()>{r.query_id}</td>
+                        <td class="num">{format!("{:.3}", r.top_score)}</td>
+                        <td class="num">{r.result_count}</td>
+                        <td class="num">{r.answer_words}</td>
+                        <td class="num">{format!("{:.2}", r.retrieval_ms)}</td>
+                        <td class="num">{format!("{:.2}", r.generation_ms)}</td>
+                        <td class="num">{format!("{:.2}", r.total_ms)}</td>
+                        <td class="num">{rank}</td>
+                    </tr>
+                }
+            })
+            .collect_view()
+    };
+    let summary = move || {
+        rows.with(|r| {
+            (!r.is_empty()).then(|| {
+                let s = BenchSummary::of(r);
+                format!(
+                    "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · p50 {:.2} ms · p95 {:.2} ms",
+                    r.len(), s.metrics.hit_at_1, s.metrics.hit_at_3, s.metrics.hit_at_5, s.metrics.mrr, s.p50_ms, s.p95_ms
+                )
+            })
+        })
+    };
+    view! {
+        <details class="bench-panel">
+            <summary id="bench-summary-toggle">"Benchmark"</summary>
+            <div class="settings">
+                <label for="bench-count">"Questions"</label>
+                <input
+                    id="bench-count"
+                    type="number"
+                    min="1"
+                    max=total
+                    prop:value=move || count.get().to_string()
+                    on:change=move |ev| count.set(event_target_value(&ev).parse::<usize>().unwrap_or(5).clamp(1, total))
+                />
+                <label for="bench-mode">"Benchmark mode"</label>
+                <select id="bench-mode" on:change=move |ev| mode.set(if event_target_value(&ev) == "agent" { Mode::Agent } else { Mode::Rag })>
+                    <option value="rag">"RAG"</option>
+                    <option value="agent">"Agent"</option>
+                </select>
+            </div>
+            <div class="actions">
+                <button id="bench-run" type="button" disabled=move || busy.get() on:click=run>"Run benchmark"</button>
+                <button id="bench-stop" type="button" disabled=move || !busy.get() on:click=move |_| stop.set(true)>"Stop"</button>
+                <progress id="bench-progress" max=move || planned.get().max(1) value=move || done.get()></progress>
+                <span class="hint">{move || format!("{} / {}", done.get(), planned.get())}</span>
+            </div>
+            <Show when=move || !rows.with(Vec::is_empty)>
+                <table id="bench-results" class="bench">
+                    <thead>
+                        <tr><th>"Query"</th><th>"Top score"</th><th>"Results"</th><th>"Answer words"</th><th>"Retrieval ms"</th><th>"Generation ms"</th><th>"Total ms"</th><th>"Rank"</th></tr>
+                    </thead>
+                    <tbody>{table}</tbody>
+                </table>
+                <p id="bench-summary" class="note">{summary}</p>
+            </Show>
+        </details>
+    }
+}
