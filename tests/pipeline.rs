@@ -39,6 +39,8 @@ fn run(engine: &Engine, question: &str, mode: Mode) -> Run {
     }
 }
 
+const SEED: &str = "What is the maximum number of days an employee can work internationally?";
+
 fn engine() -> Engine {
     block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap()
 }
@@ -361,4 +363,55 @@ fn error_path_demo_records_an_ok_empty_query_and_a_failing_retriever() {
             .count(),
         1
     );
+}
+
+#[test]
+fn trace_filters_pick_by_text_status_and_kind() {
+    use ragtrace::telemetry::store::{TraceFilter, TraceStore};
+    let engine = engine();
+    let mut store = TraceStore::default();
+    for (q, mode) in [
+        (SEED, Mode::Rag),
+        ("", Mode::Rag),
+        (
+            "What are the requirements for a Global Mobility case?",
+            Mode::Agent,
+        ),
+    ] {
+        store.add(run(&engine, q, mode).spans);
+    }
+    let shown = |f: TraceFilter| store.traces.iter().filter(|t| t.matches(&f)).count();
+    assert_eq!(shown(TraceFilter::default()), 3);
+    assert_eq!(
+        shown(TraceFilter {
+            text: "global MOBILITY".into(),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        shown(TraceFilter {
+            errors: Some(true),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        shown(TraceFilter {
+            errors: Some(false),
+            root: Some("rag_pipeline".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    assert_eq!(
+        shown(TraceFilter {
+            root: Some("agent_run".into()),
+            ..Default::default()
+        }),
+        1
+    );
+    let id = store.traces[0].trace_id.clone();
+    store.remove(&id);
+    assert!(store.get(&id).is_none() && store.traces.len() == 2);
 }

@@ -125,6 +125,37 @@ impl TraceRecord {
     }
 }
 
+/// Which traces the trace list shows.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TraceFilter {
+    /// Case-insensitive text looked for in the question, root name and trace id.
+    pub text: String,
+    /// `None`: any status; `Some(true)`: only traces with an error span.
+    pub errors: Option<bool>,
+    /// The root span's name (`rag_pipeline`, `agent_run`, …); `None`: any.
+    pub root: Option<String>,
+}
+
+impl TraceRecord {
+    /// Whether the trace list shows this trace under `filter`.
+    pub fn matches(&self, filter: &TraceFilter) -> bool {
+        let root = self.root().map(|r| r.name.to_string()).unwrap_or_default();
+        let needle = filter.text.trim().to_lowercase();
+        let text_ok = needle.is_empty()
+            || [
+                self.root_attribute(semconv::INPUT_VALUE)
+                    .unwrap_or_default(),
+                root.clone(),
+                self.trace_id.clone(),
+            ]
+            .iter()
+            .any(|h| h.to_lowercase().contains(&needle));
+        text_ok
+            && filter.errors.is_none_or(|e| e == self.has_error())
+            && filter.root.as_ref().is_none_or(|r| *r == root)
+    }
+}
+
 /// Every trace the page has seen, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct TraceStore {
@@ -189,6 +220,11 @@ impl TraceStore {
         for t in self.traces.iter_mut().filter(|t| ids.contains(&t.trace_id)) {
             t.export = state.clone();
         }
+    }
+
+    /// Forgets the trace `trace_id`.
+    pub fn remove(&mut self, trace_id: &str) {
+        self.traces.retain(|t| t.trace_id != trace_id);
     }
 
     pub fn get(&self, trace_id: &str) -> Option<&TraceRecord> {

@@ -258,6 +258,15 @@ impl Page {
         field.send_keys(&format!("{value}\u{E004}")).await.unwrap();
     }
 
+    /// How many elements match `css`.
+    pub async fn count(&self, css: &str) -> u64 {
+        let q = serde_json::to_string(css).unwrap();
+        self.js(&format!("return document.querySelectorAll({q}).length"))
+            .await
+            .as_u64()
+            .unwrap()
+    }
+
     /// Chooses `value` in the select `css`.
     pub async fn select_by_value(&self, css: &str, value: &str) {
         self.client

@@ -832,3 +832,39 @@ async fn benchmark_error_demo_chart_and_sessions() {
     page.assert_clean_console().await;
     page.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_trace_list_searches_filters_deletes_and_clears() {
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    page.ask("", "rag", false).await;
+    page.ask(
+        "What are the requirements for a Global Mobility case?",
+        "agent",
+        false,
+    )
+    .await;
+    assert_eq!(page.count("#trace-list li").await, 3);
+    page.fill("#trace-search", "global mobility").await;
+    assert_eq!(page.count("#trace-list li").await, 1);
+    page.fill("#trace-search", "").await;
+    page.select_by_value("#trace-status", "error").await;
+    assert_eq!(page.count("#trace-list li").await, 1);
+    page.select_by_value("#trace-status", "all").await;
+    page.select_by_value("#trace-mode", "agent_run").await;
+    assert_eq!(page.count("#trace-list li").await, 1);
+    page.select_by_value("#trace-mode", "all").await;
+
+    page.click("#trace-list li .delete-trace").await;
+    assert_eq!(page.count("#trace-list li").await, 2);
+    page.click("#clear-traces").await;
+    page.client.accept_alert().await.unwrap();
+    page.wait_for(|p| async move {
+        p.text(".traces")
+            .await
+            .contains("Ask a question to record its first trace")
+    })
+    .await;
+    page.assert_clean_console().await;
+    page.close().await;
+}
