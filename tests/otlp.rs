@@ -166,3 +166,30 @@ fn redaction_replaces_values_before_encoding() {
     assert!(!json.contains("secret question"));
     assert!(json.contains(REDACTED));
 }
+
+#[test]
+fn traces_kept_between_visits_come_back_whole() {
+    use ragtrace::telemetry::store::{ExportState, TraceRecord, TraceStore};
+    let mut store = TraceStore::default();
+    store.add(sample());
+    let id = store.traces[0].trace_id.clone();
+    store.set_export(
+        std::slice::from_ref(&id),
+        ExportState::Failed("Phoenix down".into()),
+    );
+    let text = store.traces[0].to_saved();
+    let back = TraceRecord::from_saved(&text).unwrap();
+    assert_eq!(back.trace_id, id);
+    assert_eq!(back.export, ExportState::Failed("Phoenix down".into()));
+    assert_eq!(
+        comparable(back.spans.clone()),
+        comparable(store.traces[0].spans.clone())
+    );
+    assert!(TraceRecord::from_saved("{broken").is_err());
+
+    let mut fresh = TraceStore::default();
+    fresh.restore(vec![back]);
+    assert_eq!(fresh.traces.len(), 1);
+    assert_eq!(fresh.evict_beyond(0), 1);
+    assert!(fresh.traces.is_empty());
+}

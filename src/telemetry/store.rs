@@ -7,7 +7,10 @@ use std::time::SystemTime;
 use opentelemetry::trace::{SpanId, Status};
 use opentelemetry_sdk::trace::SpanData;
 
-use super::semconv;
+use serde::{Deserialize, Serialize};
+
+use super::otlp::{self, OtlpError};
+use super::{provider, semconv};
 
 /// Where a trace stands with Phoenix.
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +128,51 @@ impl TraceRecord {
     }
 }
 
+/// A trace as the page keeps it between visits: its OTLP/JSON and its export state.
+#[derive(Serialize, Deserialize)]
+struct Saved {
+    otlp: String,
+    exported: bool,
+    failure: Option<String>,
+}
+
+impl TraceRecord {
+    /// The text kept for this trace (a trace being sent is kept as pending).
+    pub fn to_saved(&self) -> String {
+        let saved = Saved {
+            otlp: otlp::to_json(self.spans.clone(), &provider::resource("ragtrace")),
+            exported: self.export == ExportState::Exported,
+            failure: match &self.export {
+                ExportState::Failed(reason) => Some(reason.clone()),
+                _ => None,
+            },
+        };
+        serde_json::to_string(&saved).expect("saved traces serialise")
+    }
+
+    /// A trace back from [`TraceRecord::to_saved`]'s text.
+    pub fn from_saved(text: &str) -> Result<TraceRecord, OtlpError> {
+        let saved: Saved = serde_json::from_str(text)?;
+        let spans = otlp::from_json(&saved.otlp)?;
+        let trace_id = spans[0].span_context.trace_id().to_string();
+        let export = match (saved.exported, saved.failure) {
+            (true, _) => ExportState::Exported,
+            (false, Some(reason)) => ExportState::Failed(reason),
+            (false, None) => ExportState::Pending,
+        };
+        Ok(TraceRecord {
+            trace_id,
+            spans,
+            export,
+        })
+    }
+
+    /// What decides whether the kept copy is stale: span count and export state.
+    pub fn version(&self) -> (usize, ExportState) {
+        (self.spans.len(), self.export.clone())
+    }
+}
+
 /// Which traces the trace list shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceFilter {
@@ -220,6 +268,20 @@ impl TraceStore {
         for t in self.traces.iter_mut().filter(|t| ids.contains(&t.trace_id)) {
             t.export = state.clone();
         }
+    }
+
+    /// Puts back traces kept from an earlier visit, oldest first.
+    pub fn restore(&mut self, traces: Vec<TraceRecord>) {
+        self.traces.extend(traces);
+        self.traces
+            .sort_by_key(|t| t.spans.iter().map(|s| s.start_time).min());
+    }
+
+    /// Forgets the oldest traces beyond `max`; returns how many.
+    pub fn evict_beyond(&mut self, max: usize) -> usize {
+        let extra = self.traces.len().saturating_sub(max);
+        self.traces.drain(..extra);
+        extra
     }
 
     /// Forgets the trace `trace_id`.

@@ -8,6 +8,7 @@
 //! - [`fields`]: settings inputs shared by the panels.
 //! - [`models`]: the model panel (offline, or an OpenAI-compatible server).
 //! - [`export`]: the Phoenix panel (settings, export, retry, download, import).
+//! - [`persist`]: traces kept in IndexedDB across reloads.
 //! - [`traces`]: the list of traces asked so far.
 //! - [`spans`]: the span table, the waterfall and the details of one span.
 
@@ -17,6 +18,7 @@ mod chart;
 mod export;
 mod fields;
 mod models;
+mod persist;
 mod runner;
 mod spans;
 mod traces;
@@ -72,6 +74,10 @@ fn App() -> impl IntoView {
     let last: RwSignal<Option<LastAnswer>> = RwSignal::new(None);
     let selected_trace: RwSignal<Option<String>> = RwSignal::new(None);
     let selected_span: RwSignal<Option<String>> = RwSignal::new(None);
+    let restored = RwSignal::new(false);
+    let storage_notice: RwSignal<Option<String>> = RwSignal::new(None);
+    persist::keep(store, restored, storage_notice);
+    deep_link(restored, selected_trace, selected_span);
 
     let runner = runner::Runner {
         telemetry: StoredValue::new(Arc::new(Telemetry::new(PROJECT))),
@@ -144,6 +150,7 @@ fn App() -> impl IntoView {
                 <export::ExportPanel exporter />
             </section>
             <section class="trace-panel" id="trace-panel">
+                {move || storage_notice.get().map(|n| view! { <p id="storage-notice" class="note">{n}</p> })}
                 <traces::TraceList exporter selected_trace selected_span />
                 <spans::SpanTable rows selected_span />
                 <spans::Waterfall rows selected_span />
@@ -152,4 +159,57 @@ fn App() -> impl IntoView {
             </section>
         </main>
     }
+}
+
+/// Deep links: the URL fragment `#/trace/<trace id>/span/<span id>` follows the chosen
+/// trace and span, and chooses them when the page opens (once earlier traces are back).
+fn deep_link(
+    restored: RwSignal<bool>,
+    selected_trace: RwSignal<Option<String>>,
+    selected_span: RwSignal<Option<String>>,
+) {
+    let opened = StoredValue::new(false);
+    Effect::new(move |_| {
+        if !restored.get() || opened.get_value() {
+            return;
+        }
+        opened.set_value(true);
+        let hash = web_sys::window()
+            .and_then(|w| w.location().hash().ok())
+            .unwrap_or_default();
+        let parts: Vec<&str> = hash
+            .trim_start_matches('#')
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .collect();
+        if let ["trace", trace, rest @ ..] = parts.as_slice() {
+            selected_trace.set(Some(trace.to_string()));
+            selected_span.set(match rest {
+                ["span", span] => Some(span.to_string()),
+                _ => None,
+            });
+        }
+    });
+    Effect::new(move |_| {
+        let (trace, span) = (selected_trace.get(), selected_span.get());
+        if !opened.get_value() {
+            return;
+        }
+        let fragment = match (trace, span) {
+            (Some(t), Some(s)) => format!("#/trace/{t}/span/{s}"),
+            (Some(t), None) => format!("#/trace/{t}"),
+            _ => String::new(),
+        };
+        if let Some(w) = web_sys::window() {
+            let path = w.location().pathname().unwrap_or_default();
+            // replaceState: following the selection must not flood the history.
+            let _ = w.history().and_then(|h| {
+                h.replace_state_with_url(
+                    &wasm_bindgen::JsValue::NULL,
+                    "",
+                    Some(&format!("{path}{fragment}")),
+                )
+            });
+        }
+    });
 }

@@ -868,3 +868,40 @@ async fn the_trace_list_searches_filters_deletes_and_clears() {
     page.assert_clean_console().await;
     page.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn traces_survive_a_reload_and_deep_links_open_the_span() {
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    page.ask(
+        "What are the requirements for a Global Mobility case?",
+        "agent",
+        false,
+    )
+    .await;
+    let ids = page.trace_ids().await;
+    page.trace_tree(&ids[1]).await;
+    page.select_span("generation").await;
+    let url = page.client.current_url().await.unwrap().to_string();
+    assert!(url.contains(&format!("#/trace/{}/span/", ids[1])), "{url}");
+
+    page.client.refresh().await.unwrap();
+    page.wait_for(|p| async move { p.count("#trace-list li").await == 2 })
+        .await;
+    assert_eq!(page.trace_ids().await, ids, "the same traces, newest first");
+    page.wait_for(|p| async move { p.text("#details").await.starts_with("Span: generation") })
+        .await;
+    assert!(page.text("#details").await.contains(SEED_QUESTION));
+
+    // A link to the agent's first step, opened fresh.
+    page.trace_tree(&ids[0]).await;
+    page.select_span("agent_step").await;
+    let link = page.client.current_url().await.unwrap().to_string();
+    page.client.goto("about:blank").await.unwrap();
+    page.client.goto(&link).await.unwrap();
+    page.wait_for(|p| async move { p.text("#details").await.starts_with("Span: agent_step") })
+        .await;
+    assert!(page.text("#details").await.contains("agent.step_number"));
+    page.assert_clean_console().await;
+    page.close().await;
+}
