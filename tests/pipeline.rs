@@ -415,3 +415,26 @@ fn trace_filters_pick_by_text_status_and_kind() {
     store.remove(&id);
     assert!(store.get(&id).is_none() && store.traces.len() == 2);
 }
+
+#[test]
+fn span_rows_read_conversations_and_documents() {
+    use ragtrace::telemetry::store::TraceStore;
+    let engine = engine();
+    let Run { outcome, spans } = run(&engine, SEED, Mode::Rag);
+    let mut store = TraceStore::default();
+    store.add(spans);
+    let rows = store.get(&outcome.trace_id).unwrap().rows();
+    let generation = rows.iter().find(|r| r.name == "generation").unwrap();
+    let input = generation.messages("llm.input_messages");
+    assert_eq!(
+        input.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(),
+        ["system", "user"]
+    );
+    assert!(input[1].1.contains(SEED));
+    assert_eq!(generation.messages("llm.output_messages")[0].0, "assistant");
+    let retrieval = rows.iter().find(|r| r.name == "retrieval").unwrap();
+    let docs = retrieval.documents();
+    assert_eq!(docs.len(), 5);
+    assert!(docs[0].0.starts_with("international-work:") && !docs[0].2.is_empty());
+    assert!(docs[0].1.parse::<f64>().unwrap() >= docs[4].1.parse::<f64>().unwrap());
+}

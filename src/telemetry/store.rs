@@ -380,6 +380,39 @@ impl SpanRow {
         }
     }
 
+    /// The messages under `llm.input_messages` or `llm.output_messages` (the `prefix`),
+    /// in order, as (role, content).
+    pub fn messages(&self, prefix: &str) -> Vec<(String, String)> {
+        (0..)
+            .map_while(|i| {
+                let field = |f: &str| {
+                    self.attribute(&format!("{prefix}.{i}.message.{f}"))
+                        .map(str::to_string)
+                };
+                let (role, content) = (field("role"), field("content"));
+                (role.is_some() || content.is_some())
+                    .then(|| (role.unwrap_or_default(), content.unwrap_or_default()))
+            })
+            .collect()
+    }
+
+    /// The retrieved documents, in rank order, as (id, score, content).
+    pub fn documents(&self) -> Vec<(String, String, String)> {
+        (0..)
+            .map_while(|i| {
+                let field = |f: &str| {
+                    self.attribute(&semconv::retrieval_document(i, f))
+                        .map(str::to_string)
+                };
+                Some((
+                    field("id")?,
+                    field("score").unwrap_or_default(),
+                    field("content").unwrap_or_default(),
+                ))
+            })
+            .collect()
+    }
+
     /// An attribute's displayed value.
     pub fn attribute(&self, key: &str) -> Option<&str> {
         self.attributes

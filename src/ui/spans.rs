@@ -118,6 +118,32 @@ pub fn SpanDetails(
     };
     move || {
         chosen().map(|r| {
+            let conversation = [("llm.input_messages", "input"), ("llm.output_messages", "output")]
+                .into_iter()
+                .flat_map(|(prefix, side)| r.messages(prefix).into_iter().map(move |m| (side, m)))
+                .map(|(side, (role, content))| {
+                    let class = format!("message {side} role-{role}");
+                    view! {
+                        <li class=class>
+                            <span class="role">{role}</span>
+                            <p>{content}</p>
+                        </li>
+                    }
+                })
+                .collect::<Vec<_>>();
+            let documents = r
+                .documents()
+                .into_iter()
+                .map(|(id, score, content)| {
+                    view! {
+                        <li class="document">
+                            <span class="chunk-id">{id}</span>
+                            <span class="score">{format!("score {score}")}</span>
+                            <p class="chunk-text">{content}</p>
+                        </li>
+                    }
+                })
+                .collect::<Vec<_>>();
             let attributes = r
                 .attributes
                 .into_iter()
@@ -150,6 +176,14 @@ pub fn SpanDetails(
                         {format!(" {:.3} ms, starting at +{:.3} ms", r.duration_ms, r.offset_ms)}
                     </p>
                     {(!r.status_message.is_empty()).then(|| view! { <p class="error">{r.status_message}</p> })}
+                    {(!conversation.is_empty()).then(|| view! {
+                        <h3>"Messages"</h3>
+                        <ul id="conversation" class="conversation">{conversation}</ul>
+                    })}
+                    {(!documents.is_empty()).then(|| view! {
+                        <h3>"Retrieved documents"</h3>
+                        <ol id="documents" class="documents">{documents}</ol>
+                    })}
                     <h3>"Attributes"</h3>
                     <table class="attributes"><tbody>{attributes}</tbody></table>
                     <h3>"Events"</h3>

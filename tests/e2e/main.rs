@@ -65,11 +65,20 @@ async fn rag_question_shows_its_answer_and_spans() {
     ] {
         assert!(details.contains(key), "{key} missing from {details}");
     }
+    // The LLM span reads as a conversation by role.
+    assert_eq!(page.count("#conversation li").await, 3);
+    assert!(page
+        .text("#conversation li.role-assistant")
+        .await
+        .contains("30 working days"));
     page.select_span("retrieval").await;
     assert!(page
         .text("#details")
         .await
         .contains("retrieval.documents.0.document.score"));
+    // The retriever span lists its documents with scores.
+    assert_eq!(page.count("#documents li").await, 5);
+    assert!(page.text("#documents li").await.contains("score"));
     page.assert_clean_console().await;
     page.close().await;
 }
