@@ -529,7 +529,9 @@ async fn use_fixture(page: &Page, fixture: &Fixture, key: &str, chat_model: &str
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
     let fixture = Fixture::start().await;
-    let page = Page::open().await;
+    let site = Site::start().await;
+    let phoenix = Phoenix::start(&site.origin()).await;
+    let page = Page::open_at(site).await;
     use_fixture(&page, &fixture, FIXTURE_KEY, "fixture-chat").await;
     assert!(
         page.text("#models-label").await.contains("fixture-chat"),
@@ -633,6 +635,26 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
         .as_str()
         .contains(FIXTURE_KEY));
     assert!(!page.text("#trace-panel").await.contains(FIXTURE_KEY));
+    // Nor in what Phoenix received.
+    page.fill("#phoenix-endpoint", &phoenix.endpoint()).await;
+    page.click("#export").await;
+    page.wait_for(|p| async move { p.text("#export-status").await.starts_with("Exported") })
+        .await;
+    let mut llm_spans = 0;
+    for id in page.trace_ids().await {
+        let expected = page.trace_tree(&id).await.len();
+        for span in phoenix.wait_for_spans("ragtrace", &id, expected).await {
+            assert!(
+                !span.to_string().contains(FIXTURE_KEY),
+                "the key reached Phoenix: {span}"
+            );
+            llm_spans += usize::from(span["attributes"]["llm.provider"] == "openai");
+        }
+    }
+    assert!(
+        llm_spans >= 3,
+        "{llm_spans} LLM spans from the fixture model"
+    );
     page.assert_clean_console().await;
     page.close().await;
 }
