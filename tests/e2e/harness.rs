@@ -123,6 +123,9 @@ impl Page {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .kill_on_drop(true)
+                // Its own process group, so dropping the page ends Chromium too, even when
+                // a failed test never reached `close`.
+                .process_group(0)
                 .spawn()
                 .expect("chromedriver runs (make test installs it)");
         let profile = std::env::temp_dir().join(format!("ragtrace-e2e-{port}"));
@@ -416,9 +419,20 @@ impl Page {
         input.send_keys(&path.display().to_string()).await.unwrap();
     }
 
+    /// Ends the session politely (dropping the page also ends the browser).
     pub async fn close(self) {
         self.client.clone().close().await.ok();
-        std::fs::remove_dir_all(&self.profile).ok();
+    }
+}
+
+impl Drop for Page {
+    fn drop(&mut self) {
+        if let Some(pid) = self._driver.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 
