@@ -292,10 +292,6 @@ impl TraceStore {
     pub fn get(&self, trace_id: &str) -> Option<&TraceRecord> {
         self.traces.iter().find(|t| t.trace_id == trace_id)
     }
-
-    pub fn latest(&self) -> Option<&TraceRecord> {
-        self.traces.last()
-    }
 }
 
 /// One span, ready to display.
