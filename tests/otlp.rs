@@ -190,6 +190,21 @@ fn traces_kept_between_visits_come_back_whole() {
     let mut fresh = TraceStore::default();
     fresh.restore(vec![back]);
     assert_eq!(fresh.traces.len(), 1);
-    assert_eq!(fresh.evict_beyond(0), 1);
-    assert!(fresh.traces.is_empty());
+    assert_eq!(fresh.traces.len(), 1);
+}
+
+#[test]
+fn storage_keeps_the_newest_traces_within_count_and_size() {
+    use ragtrace::telemetry::store::TraceStore;
+    let mut store = TraceStore::default();
+    for _ in 0..3 {
+        store.add(sample());
+    }
+    let newest = store.traces[2].trace_id.clone();
+    let bytes = |t: &ragtrace::telemetry::store::TraceRecord| t.to_saved().len();
+    assert_eq!(store.evict(2, usize::MAX, bytes), 1, "count bound");
+    let one = bytes(&store.traces[0]);
+    assert_eq!(store.evict(10, one + one / 2, bytes), 1, "size bound");
+    assert_eq!(store.evict(10, 0, bytes), 0, "the newest trace stays");
+    assert_eq!(store.traces[0].trace_id, newest);
 }

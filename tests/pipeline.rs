@@ -118,6 +118,18 @@ fn rag_question_builds_the_documented_span_tree() {
         attr(retrieval, "retrieval.documents.0.document.score"),
         Some(top.to_string())
     );
+    // The ranking is also the span's JSON output, which viewers pretty-print.
+    assert_eq!(
+        attr(retrieval, "output.mime_type").as_deref(),
+        Some("application/json")
+    );
+    let ranking: serde_json::Value =
+        serde_json::from_str(&attr(retrieval, "output.value").unwrap()).unwrap();
+    assert_eq!(ranking.as_array().unwrap().len(), 5);
+    assert_eq!(
+        ranking[0]["id"].as_str(),
+        attr(retrieval, "retrieval.documents.0.document.id").as_deref()
+    );
 
     assert_eq!(
         attr(embedding, "embedding.model_name").as_deref(),
@@ -261,6 +273,9 @@ fn empty_and_huge_questions_end_in_error_spans() {
             };
             assert!(ev("exception.type").unwrap().ends_with("AskError"));
             assert_eq!(ev("exception.message"), Some(expected.to_string()));
+            assert!(ev("exception.stacktrace")
+                .unwrap()
+                .contains(&expected.to_string()));
         }
     }
 }
@@ -437,4 +452,78 @@ fn span_rows_read_conversations_and_documents() {
     assert_eq!(docs.len(), 5);
     assert!(docs[0].0.starts_with("international-work:") && !docs[0].2.is_empty());
     assert!(docs[0].1.parse::<f64>().unwrap() >= docs[4].1.parse::<f64>().unwrap());
+}
+
+#[test]
+fn the_spans_table_filters_and_sorts_across_traces() {
+    use ragtrace::telemetry::query::{SortKey, SpanQuery};
+    use ragtrace::telemetry::store::TraceStore;
+    let engine = engine();
+    let mut store = TraceStore::default();
+    let rag = run(&engine, "How much is the learning budget?", Mode::Rag);
+    let agent = run(&engine, "How much is the learning budget?", Mode::Agent);
+    let total = rag.spans.len() + agent.spans.len();
+    store.add(rag.spans);
+    store.add(agent.spans);
+    let find = |q: SpanQuery| store.find_spans(&q).unwrap();
+
+    let all = find(SpanQuery::default());
+    assert_eq!(all.len(), total);
+    assert_eq!(
+        all[0].trace_id, agent.outcome.trace_id,
+        "newest trace first"
+    );
+    assert_eq!(all[0].row.name, "agent_run");
+    let one = find(SpanQuery {
+        trace_id: Some(rag.outcome.trace_id.clone()),
+        ..Default::default()
+    });
+    let names: Vec<&str> = one.iter().map(|f| f.row.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "rag_pipeline",
+            "retrieval",
+            "CreateEmbeddings",
+            "generation"
+        ]
+    );
+
+    let llm = find(SpanQuery {
+        kind: "LLM".into(),
+        ..Default::default()
+    });
+    assert!(llm.len() >= 2 && llm.iter().all(|f| f.row.kind == "LLM"));
+    let tools = find(SpanQuery {
+        attribute: "openinference.span.kind = TOOL".into(),
+        ..Default::default()
+    });
+    assert!(!tools.is_empty() && tools.iter().all(|f| f.row.kind == "TOOL"));
+    let named = find(SpanQuery {
+        name: "RETRIEVAL".into(),
+        ..Default::default()
+    });
+    assert!(named.len() >= 2 && named.iter().all(|f| f.row.name == "retrieval"));
+    assert!(find(SpanQuery {
+        status: "ERROR".into(),
+        ..Default::default()
+    })
+    .is_empty());
+
+    let slowest = find(SpanQuery {
+        sort: SortKey::Duration,
+        descending: true,
+        ..Default::default()
+    });
+    assert!(slowest
+        .windows(2)
+        .all(|w| w[0].row.duration_ms >= w[1].row.duration_ms));
+    assert!(store
+        .find_spans(&SpanQuery {
+            attribute: "=LLM".into(),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string()
+        .contains("needs a key"));
 }

@@ -185,6 +185,7 @@ pub(crate) async fn retrieve<E: Embedder>(
 ) -> Result<Vec<Passage>, AskError> {
     let span = parent.child("retrieval", SpanKind::Retriever);
     span.set(sc::INPUT_VALUE, query.to_string());
+    span.set(sc::INPUT_MIME_TYPE, "text/plain");
     span.set(sc::RETRIEVAL_QUERY, query.to_string());
     span.set(sc::RETRIEVAL_TOP_K, opts.top_k as i64);
     span.set(sc::RETRIEVAL_METHOD, opts.search.as_str());
@@ -224,6 +225,17 @@ pub(crate) async fn retrieve<E: Embedder>(
         span.set(sc::retrieval_document(i, "content"), p.text.clone());
         span.set(sc::retrieval_document(i, "score"), f64::from(hit.score));
     }
+    // The ranking as JSON, which viewers (Phoenix, the page) pretty-print.
+    let ranking: Vec<serde_json::Value> = hits
+        .iter()
+        .zip(&passages)
+        .map(|(h, p)| serde_json::json!({ "id": p.id, "score": h.score }))
+        .collect();
+    span.set(
+        sc::OUTPUT_VALUE,
+        serde_json::Value::Array(ranking).to_string(),
+    );
+    span.set(sc::OUTPUT_MIME_TYPE, "application/json");
     Ok(passages)
 }
 

@@ -7,12 +7,16 @@
 //!   buffers finished spans ([`provider::SpanBuffer`]), so it never blocks the page.
 //! - [`store`]: [`store::TraceStore`], finished spans grouped into traces and laid out
 //!   as rows for the span table and waterfall.
+//! - [`tree`]: [`tree::Outline`], the waterfall's collapsed spans and keyboard moves.
+//! - [`query`]: [`query::SpanQuery`], the spans table's filters and sort across traces.
 
 pub mod clock;
 pub mod export;
 pub mod otlp;
 pub mod provider;
+pub mod query;
 pub mod redact;
 pub mod semconv;
 pub mod span;
 pub mod store;
+pub mod tree;

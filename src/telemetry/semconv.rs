@@ -17,6 +17,18 @@ pub enum SpanKind {
 }
 
 impl SpanKind {
+    pub const ALL: [SpanKind; 9] = [
+        SpanKind::Llm,
+        SpanKind::Embedding,
+        SpanKind::Chain,
+        SpanKind::Retriever,
+        SpanKind::Reranker,
+        SpanKind::Tool,
+        SpanKind::Agent,
+        SpanKind::Guardrail,
+        SpanKind::Evaluator,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             SpanKind::Llm => "LLM",
@@ -96,3 +108,4 @@ pub const AGENT_OBSERVATION_LENGTH: &str = "agent.observation_length";
 pub const EXCEPTION_EVENT: &str = "exception";
 pub const EXCEPTION_TYPE: &str = "exception.type";
 pub const EXCEPTION_MESSAGE: &str = "exception.message";
+pub const EXCEPTION_STACKTRACE: &str = "exception.stacktrace";

@@ -65,15 +65,23 @@ impl Traced {
     }
 
     /// Marks the span failed: status ERROR with the error's message, and an `exception`
-    /// event carrying its type and message.
+    /// event carrying its type, message and stack trace. Wasm has no native backtrace, so
+    /// the stack trace is the error's chain of causes, outermost first, one per line.
     pub fn fail<E: std::error::Error + 'static>(&self, err: &E) {
         let message = err.to_string();
         let ty = std::any::type_name::<E>();
+        let mut trace = format!("{ty}: {message}");
+        let mut cause = err.source();
+        while let Some(c) = cause {
+            trace.push_str(&format!("\ncaused by: {c}"));
+            cause = c.source();
+        }
         self.event(
             semconv::EXCEPTION_EVENT,
             vec![
                 KeyValue::new(semconv::EXCEPTION_TYPE, ty),
                 KeyValue::new(semconv::EXCEPTION_MESSAGE, message.clone()),
+                KeyValue::new(semconv::EXCEPTION_STACKTRACE, trace),
             ],
         );
         self.cx.span().set_status(Status::error(message));

@@ -2,6 +2,7 @@
 //! display-ready span tree (depth-first, children by start time) that the span table,
 //! waterfall and details panel render.
 
+use std::collections::{HashMap, HashSet};
 use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, Status};
@@ -94,37 +95,37 @@ impl TraceRecord {
             .map(|s| s.start_time)
             .min()
             .unwrap_or(SystemTime::UNIX_EPOCH);
-        let mut rows = Vec::with_capacity(self.spans.len());
-        let ids: Vec<SpanId> = self
+        // Children by parent, each list by start time: one pass, so a 2,000-span trace
+        // lays out in linear time.
+        let mut children: HashMap<SpanId, Vec<&SpanData>> = HashMap::new();
+        let ids: HashSet<SpanId> = self
             .spans
             .iter()
             .map(|s| s.span_context.span_id())
             .collect();
         // Orphans (parent not in this record) are shown as roots rather than lost.
-        let mut roots: Vec<&SpanData> = self
-            .spans
-            .iter()
-            .filter(|s| s.parent_span_id == SpanId::INVALID || !ids.contains(&s.parent_span_id))
-            .collect();
+        let mut roots: Vec<&SpanData> = Vec::new();
+        for s in &self.spans {
+            if s.parent_span_id == SpanId::INVALID || !ids.contains(&s.parent_span_id) {
+                roots.push(s);
+            } else {
+                children.entry(s.parent_span_id).or_default().push(s);
+            }
+        }
         roots.sort_by_key(|s| s.start_time);
-        for r in roots {
-            self.push_subtree(r, 0, t0, &mut rows);
+        children
+            .values_mut()
+            .for_each(|c| c.sort_by_key(|s| s.start_time));
+        let mut rows = Vec::with_capacity(self.spans.len());
+        let mut stack: Vec<(&SpanData, usize)> = roots.into_iter().rev().map(|r| (r, 0)).collect();
+        while let Some((span, depth)) = stack.pop() {
+            let kids = children
+                .get(&span.span_context.span_id())
+                .map_or(&[][..], Vec::as_slice);
+            rows.push(SpanRow::new(span, depth, t0, !kids.is_empty()));
+            stack.extend(kids.iter().rev().map(|c| (*c, depth + 1)));
         }
         rows
-    }
-
-    fn push_subtree(&self, span: &SpanData, depth: usize, t0: SystemTime, rows: &mut Vec<SpanRow>) {
-        rows.push(SpanRow::new(span, depth, t0));
-        let id = span.span_context.span_id();
-        let mut children: Vec<&SpanData> = self
-            .spans
-            .iter()
-            .filter(|s| s.parent_span_id == id)
-            .collect();
-        children.sort_by_key(|s| s.start_time);
-        for c in children {
-            self.push_subtree(c, depth + 1, t0, rows);
-        }
     }
 }
 
@@ -277,11 +278,23 @@ impl TraceStore {
             .sort_by_key(|t| t.spans.iter().map(|s| s.start_time).min());
     }
 
-    /// Forgets the oldest traces beyond `max`; returns how many.
-    pub fn evict_beyond(&mut self, max: usize) -> usize {
-        let extra = self.traces.len().saturating_sub(max);
-        self.traces.drain(..extra);
-        extra
+    /// Forgets the oldest traces until at most `max_traces` remain and their sizes
+    /// (`size_of`, e.g. bytes kept in storage) add up to at most `max_bytes`; the newest
+    /// trace always stays. Returns how many went.
+    pub fn evict(
+        &mut self,
+        max_traces: usize,
+        max_bytes: usize,
+        size_of: impl Fn(&TraceRecord) -> usize,
+    ) -> usize {
+        let mut gone = self.traces.len().saturating_sub(max_traces);
+        let mut total: usize = self.traces[gone..].iter().map(&size_of).sum();
+        while total > max_bytes && gone + 1 < self.traces.len() {
+            total -= size_of(&self.traces[gone]);
+            gone += 1;
+        }
+        self.traces.drain(..gone);
+        gone
     }
 
     /// Forgets the trace `trace_id`.
@@ -305,6 +318,8 @@ pub struct SpanRow {
     pub status: &'static str,
     pub status_message: String,
     pub depth: usize,
+    /// Whether spans hang under this one (the row after it is one level deeper).
+    pub has_children: bool,
     pub offset_ms: f64,
     pub duration_ms: f64,
     /// The attribute that says most about this kind of span.
@@ -322,7 +337,7 @@ pub struct EventRow {
 }
 
 impl SpanRow {
-    fn new(span: &SpanData, depth: usize, t0: SystemTime) -> Self {
+    fn new(span: &SpanData, depth: usize, t0: SystemTime, has_children: bool) -> Self {
         let attributes: Vec<(String, String)> = span
             .attributes
             .iter()
@@ -356,6 +371,7 @@ impl SpanRow {
             status,
             status_message,
             depth,
+            has_children,
             offset_ms: ms_between(t0, span.start_time),
             duration_ms: ms_between(span.start_time, span.end_time),
             key_attribute,
@@ -407,6 +423,41 @@ impl SpanRow {
                 ))
             })
             .collect()
+    }
+
+    /// The texts an embedding span embedded, in order.
+    pub fn embedding_texts(&self) -> Vec<String> {
+        (0..)
+            .map_while(|i| {
+                self.attribute(&semconv::embedding(i, "text"))
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+
+    /// `input.value` (`side` = `input`) or `output.value`, pretty-printed when its
+    /// mime type says JSON and it parses as JSON.
+    pub fn io_value(&self, side: &str) -> Option<String> {
+        let value = self.attribute(&format!("{side}.value"))?;
+        let json = self
+            .attribute(&format!("{side}.mime_type"))
+            .is_some_and(|m| m.contains("json"));
+        Some(
+            json.then(|| serde_json::from_str::<serde_json::Value>(value).ok())
+                .flatten()
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or_else(|| value.to_string()),
+        )
+    }
+
+    /// Every attribute as one JSON object (what the details panel copies).
+    pub fn attributes_json(&self) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = self
+            .attributes
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::to_string_pretty(&map).expect("strings serialise")
     }
 
     /// An attribute's displayed value.

@@ -1,6 +1,7 @@
 //! Keeps the trace store in IndexedDB: restores it when the page opens, writes each
 //! trace that changed (new spans, new export state), deletes the ones removed, and
-//! keeps at most [`MAX_TRACES`] (the oldest go, with a notice). When the browser
+//! keeps at most [`MAX_TRACES`] traces and [`MAX_BYTES`] of them (the oldest go, with a
+//! notice). When the browser
 //! refuses storage (private mode, quota), the page says so and keeps working in memory.
 
 use std::collections::HashMap;
@@ -13,9 +14,11 @@ use crate::telemetry::store::{ExportState, TraceRecord, TraceStore};
 
 /// Traces kept at most.
 pub const MAX_TRACES: usize = 1_000;
+/// Bytes of saved traces kept at most.
+pub const MAX_BYTES: usize = 50 * 1024 * 1024;
 
-/// What was last written for each trace id.
-type Kept = HashMap<String, (usize, ExportState)>;
+/// What was last written for each trace id: its version and its size in bytes.
+type Kept = HashMap<String, ((usize, ExportState), usize)>;
 
 /// Starts keeping `store`; `restored` turns true once earlier traces are back (or
 /// storage is known to be unavailable); `notice` says what the user should know.
@@ -33,19 +36,23 @@ pub fn keep(
             ))),
             Ok(opened) => {
                 let texts = opened.all().await.unwrap_or_default();
-                let (good, bad): (Vec<_>, Vec<_>) = texts
-                    .iter()
-                    .map(|t| TraceRecord::from_saved(t))
-                    .partition(Result::is_ok);
-                let traces: Vec<TraceRecord> = good.into_iter().flatten().collect();
-                kept.update_value(|k| {
-                    k.extend(traces.iter().map(|t| (t.trace_id.clone(), t.version())))
-                });
+                let mut traces = Vec::new();
+                let mut bad = 0;
+                for text in &texts {
+                    match TraceRecord::from_saved(text) {
+                        Ok(t) => {
+                            kept.update_value(|k| {
+                                k.insert(t.trace_id.clone(), (t.version(), text.len()));
+                            });
+                            traces.push(t);
+                        }
+                        Err(_) => bad += 1,
+                    }
+                }
                 store.update(|s| s.restore(traces));
-                if !bad.is_empty() {
+                if bad > 0 {
                     notice.set(Some(format!(
-                        "{} saved traces could not be read and were skipped.",
-                        bad.len()
+                        "{bad} saved traces could not be read and were skipped."
                     )));
                 }
                 db.set_value(Some(opened));
@@ -67,21 +74,12 @@ fn sync(
     notice: RwSignal<Option<String>>,
 ) {
     let Some(db) = db.get_value() else { return };
-    if store.with_untracked(|s| s.traces.len() > MAX_TRACES) {
-        let gone = store
-            .try_update(|s| s.evict_beyond(MAX_TRACES))
-            .unwrap_or(0);
-        notice.set(Some(format!(
-            "Only the newest {MAX_TRACES} traces are kept: {gone} older ones were removed."
-        )));
-        return; // the store changed: the effect runs again and writes the rest
-    }
     let (changed, removed) = kept.with_value(|kept| {
         store.with_untracked(|s| {
             let changed: Vec<(String, (usize, ExportState), String)> = s
                 .traces
                 .iter()
-                .filter(|t| kept.get(&t.trace_id) != Some(&t.version()))
+                .filter(|t| kept.get(&t.trace_id).map(|k| &k.0) != Some(&t.version()))
                 .map(|t| (t.trace_id.clone(), t.version(), t.to_saved()))
                 .collect();
             let removed: Vec<String> = kept
@@ -99,7 +97,11 @@ fn sync(
         removed.iter().for_each(|id| {
             k.remove(id);
         });
-        k.extend(changed.iter().map(|(id, v, _)| (id.clone(), v.clone())));
+        k.extend(
+            changed
+                .iter()
+                .map(|(id, v, text)| (id.clone(), (v.clone(), text.len()))),
+        );
     });
     spawn_local(async move {
         for (id, _, text) in changed {
@@ -113,4 +115,23 @@ fn sync(
             let _ = db.delete(&id).await;
         }
     });
+    let gone = kept.with_value(|kept| {
+        let over = kept.len() > MAX_TRACES || kept.values().map(|k| k.1).sum::<usize>() > MAX_BYTES;
+        over.then(|| {
+            store
+                .try_update(|s| {
+                    s.evict(MAX_TRACES, MAX_BYTES, |t| {
+                        kept.get(&t.trace_id).map_or(0, |k| k.1)
+                    })
+                })
+                .unwrap_or(0)
+        })
+    });
+    // The store changed: the effect runs again and deletes the evicted traces.
+    if let Some(gone) = gone.filter(|&g| g > 0) {
+        notice.set(Some(format!(
+            "Only the newest traces are kept (at most {MAX_TRACES} traces and {} MB): {gone} older ones were removed.",
+            MAX_BYTES / 1_048_576
+        )));
+    }
 }
