@@ -4,8 +4,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 use pollster::block_on;
+use ragtrace::rag::engine::{Engine, IndexJob};
 use ragtrace::rag::eval::{measure, parse_queries};
-use ragtrace::rag::{embed::HashEmbedder, engine::Engine, index::SearchMode};
+use ragtrace::rag::{embed::HashEmbedder, index::SearchMode};
 use ragtrace::{HANDBOOK_MD, QUERIES_JSONL};
 
 #[test]
@@ -51,4 +52,32 @@ fn hybrid_retrieval_meets_the_quality_bar() {
     let hybrid = measure(&engine, &queries, SearchMode::Hybrid, 5);
     assert!(hybrid.hit_at_5 >= 0.9, "hybrid hit@5 {}", hybrid.hit_at_5);
     assert!(hybrid.mrr >= 0.7, "hybrid MRR {}", hybrid.mrr);
+}
+
+#[test]
+fn indexing_in_slices_gives_the_same_engine_and_finds_added_documents() {
+    let notes = "# Team notes\n## Parking {#parking}\nThe bicycle cellar opens at 6:30 and the \
+                 visitor parking code is 4417.\n";
+    let docs = [("handbook", HANDBOOK_MD), ("notes.md", notes)];
+    let whole = block_on(Engine::build(&docs, &HashEmbedder)).unwrap();
+    let mut job = IndexJob::new(&docs).unwrap();
+    let mut slices = 1;
+    while !job.step(4_000) {
+        let (done, total) = job.progress();
+        assert!(done < total);
+        slices += 1;
+    }
+    assert_eq!(job.progress().0, job.progress().1);
+    let sliced = job.finish();
+    assert!(slices > 5, "{slices} slices");
+    assert_eq!(sliced.index.chunks, whole.index.chunks);
+    assert_eq!(sliced.embedding_model, whole.embedding_model);
+    let hits = sliced.index.search(
+        SearchMode::Hybrid,
+        "visitor parking code",
+        &HashEmbedder.embed("visitor parking code"),
+        3,
+    );
+    assert_eq!(sliced.index.chunks[hits[0].chunk].document, "notes.md");
+    assert_eq!(sliced.chunks_of("notes.md").count(), 1);
 }

@@ -13,6 +13,8 @@ pub struct Chunk {
     pub id: String,
     pub section_id: String,
     pub section_title: String,
+    /// The name of the document it comes from.
+    pub document: String,
     pub text: String,
 }
 
@@ -87,6 +89,7 @@ pub fn chunk_section(section: &Section, cfg: ChunkConfig) -> Vec<Chunk> {
             id: format!("{}:{}", section.id, i + 1),
             section_id: section.id.clone(),
             section_title: section.title.clone(),
+            document: section.document.clone(),
             text: join_sentences(&group),
         })
         .collect()
@@ -116,6 +119,7 @@ mod tests {
     fn section(text: &str) -> Section {
         Section {
             id: "s".into(),
+            document: "d".into(),
             title: "S".into(),
             text: text.into(),
         }

@@ -2,8 +2,9 @@
 
 use thiserror::Error;
 
-use super::chunk::{chunk_sections, ChunkConfig};
-use super::corpus::{parse_markdown, CorpusError, Section};
+use super::chunk::{chunk_section, chunk_sections, Chunk, ChunkConfig};
+use super::corpus::{parse_corpus, CorpusError, Section};
+use super::embed::{HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MODEL};
 use super::index::{Hit, Index};
 use super::prompt::{self, Passage};
 use crate::model::{Embedder, ModelError};
@@ -43,10 +44,7 @@ impl Engine {
         documents: &[(&str, &str)],
         embedder: &E,
     ) -> Result<Self, EngineError> {
-        let mut sections = Vec::new();
-        for (name, markdown) in documents {
-            sections.extend(parse_markdown(name, markdown)?);
-        }
+        let sections = parse_corpus(documents)?;
         let chunks = chunk_sections(&sections, ChunkConfig::default());
         let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
         let vectors = embedder.embed(&texts).await?;
@@ -95,6 +93,11 @@ impl Engine {
         result
     }
 
+    /// The chunks of the document `name`, in order.
+    pub fn chunks_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Chunk> + 'a {
+        self.index.chunks.iter().filter(move |c| c.document == name)
+    }
+
     /// A hit as the passage a model reads.
     pub fn passage(&self, hit: &Hit) -> Passage {
         let c = &self.index.chunks[hit.chunk];
@@ -118,5 +121,64 @@ impl Engine {
                 })
             })
             .collect()
+    }
+}
+
+/// Local indexing (the [`HashEmbedder`]) cut into slices, so that a page can show
+/// progress and stay responsive in between: each [`IndexJob::step`] chunks and embeds
+/// whole sections until about `budget` bytes of text are done. Gives the same engine
+/// as [`Engine::build`] with the local embedder.
+pub struct IndexJob {
+    sections: Vec<Section>,
+    next: usize,
+    chunks: Vec<Chunk>,
+    vectors: Vec<Vec<f32>>,
+    done_bytes: usize,
+    total_bytes: usize,
+}
+
+impl IndexJob {
+    /// Parses the documents; nothing is chunked or embedded yet.
+    pub fn new(documents: &[(&str, &str)]) -> Result<IndexJob, EngineError> {
+        let sections = parse_corpus(documents)?;
+        let total_bytes = sections.iter().map(|s| s.text.len()).sum();
+        Ok(IndexJob {
+            sections,
+            next: 0,
+            chunks: Vec::new(),
+            vectors: Vec::new(),
+            done_bytes: 0,
+            total_bytes,
+        })
+    }
+
+    /// Chunks and embeds the next sections, about `budget` bytes of them (at least one
+    /// section); returns true once every section is done.
+    pub fn step(&mut self, budget: usize) -> bool {
+        let stop_at = self.done_bytes + budget;
+        while self.next < self.sections.len() && self.done_bytes < stop_at {
+            let section = &self.sections[self.next];
+            for chunk in chunk_section(section, ChunkConfig::default()) {
+                self.vectors.push(HashEmbedder.embed(&chunk.indexed_text()));
+                self.chunks.push(chunk);
+            }
+            self.done_bytes += section.text.len();
+            self.next += 1;
+        }
+        self.next == self.sections.len()
+    }
+
+    /// (bytes done, bytes in all).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.done_bytes, self.total_bytes)
+    }
+
+    /// Builds the dense and BM25 indexes over what [`IndexJob::step`] produced.
+    pub fn finish(self) -> Engine {
+        Engine {
+            sections: self.sections,
+            index: Index::new(self.chunks, self.vectors),
+            embedding_model: LOCAL_EMBEDDING_MODEL.to_string(),
+        }
     }
 }

@@ -183,6 +183,7 @@ mod tests {
                 id: format!("c:{i}"),
                 section_id: format!("s{i}"),
                 section_title: String::new(),
+                document: String::new(),
                 text: t.to_string(),
             })
             .collect();
