@@ -1,4 +1,4 @@
-//! Files: save text as a download; read an uploaded file as UTF-8 text.
+//! Files: save text as a download; read an uploaded file as UTF-8 text or as bytes.
 
 use js_sys::Array;
 use wasm_bindgen::JsCast;
@@ -32,4 +32,12 @@ pub async fn read_text(file: &File) -> Result<String, String> {
     let text = JsFuture::from(file.text()).await.map_err(js_error)?;
     text.as_string()
         .ok_or_else(|| "the file is not text".to_string())
+}
+
+/// The bytes of an uploaded file.
+pub async fn read_bytes(file: &File) -> Result<Vec<u8>, String> {
+    let buffer = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(js_error)?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }

@@ -18,6 +18,18 @@ pub fn origin() -> String {
         .unwrap_or_default()
 }
 
+/// Puts `text` on the clipboard.
+pub async fn copy_to_clipboard(text: &str) -> Result<(), String> {
+    let clipboard = web_sys::window()
+        .ok_or("no window")?
+        .navigator()
+        .clipboard();
+    wasm_bindgen_futures::JsFuture::from(clipboard.write_text(text))
+        .await
+        .map(|_| ())
+        .map_err(js_error)
+}
+
 /// A JavaScript error as text.
 pub(crate) fn js_error(e: JsValue) -> String {
     match e.dyn_ref::<js_sys::Error>() {

@@ -5,6 +5,7 @@
 //! - [`ask`]: the question form and the answer with its cited chunks.
 //! - [`bench`]: the benchmark over the bundled query set.
 //! - [`chart`]: the per-query latency chart.
+//! - [`corpus`]: the documents questions are answered from, and their indexing.
 //! - [`fields`]: settings inputs shared by the panels.
 //! - [`models`]: the model panel (offline, or an OpenAI-compatible server).
 //! - [`export`]: the Phoenix panel (settings, export, retry, download, import).
@@ -15,6 +16,7 @@
 mod ask;
 mod bench;
 mod chart;
+mod corpus;
 mod export;
 mod fields;
 mod models;
@@ -29,12 +31,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser::storage;
-use crate::rag::embed::HashEmbedder;
-use crate::rag::engine::Engine;
 use crate::rag::pipeline::{self, Mode};
 use crate::telemetry::provider::Telemetry;
 use crate::telemetry::store::{SpanRow, TraceStore};
-use crate::HANDBOOK_MD;
 
 /// The Phoenix project the page's spans belong to.
 const PROJECT: &str = "ragtrace";
@@ -55,14 +54,7 @@ pub struct LastAnswer {
 
 #[component]
 fn App() -> impl IntoView {
-    let engine: RwSignal<Option<Arc<Engine>>> = RwSignal::new(None);
-    let index_error: RwSignal<Option<String>> = RwSignal::new(None);
-    spawn_local(async move {
-        match Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder).await {
-            Ok(e) => engine.set(Some(Arc::new(e))),
-            Err(e) => index_error.set(Some(format!("The handbook could not be indexed: {e}"))),
-        }
-    });
+    let corpus = corpus::Corpus::new();
 
     let question = RwSignal::new(String::new());
     let mode = RwSignal::new(Mode::Rag);
@@ -81,7 +73,7 @@ fn App() -> impl IntoView {
 
     let runner = runner::Runner {
         telemetry: StoredValue::new(Arc::new(Telemetry::new(PROJECT))),
-        engine,
+        corpus,
         models,
         exporter,
         store,
@@ -132,8 +124,7 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <section class="ask-panel">
-                <ask::AskForm question mode busy ready=Signal::derive(move || engine.with(Option::is_some)) on_ask />
-                {move || index_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                <ask::AskForm question mode busy ready=Signal::derive(move || corpus.indexed.with(Option::is_some)) on_ask />
                 <Show when=move || busy.get()>
                     <div class="live">
                         <button id="stop" type="button" on:click=move |_| models.stop()>"Stop"</button>
@@ -146,13 +137,14 @@ fn App() -> impl IntoView {
                     " an empty query and a failing retriever, traced"
                 </p>
                 <bench::BenchPanel runner busy show />
+                <corpus::CorpusPanel corpus />
                 <models::ModelPanel models />
                 <export::ExportPanel exporter />
             </section>
             <section class="trace-panel" id="trace-panel">
                 {move || storage_notice.get().map(|n| view! { <p id="storage-notice" class="note">{n}</p> })}
                 <traces::TraceList exporter selected_trace selected_span />
-                <spans::SpanTable rows selected_span />
+                <spans::SpanTable store selected_trace selected_span />
                 <spans::Waterfall rows selected_span />
                 <spans::SpanDetails rows selected_span />
                 <chart::LatencyChart store />

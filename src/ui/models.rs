@@ -24,8 +24,9 @@ pub struct Remote {
     pub client: Rc<OpenAi<BrowserModelHttp>>,
 }
 
-/// The corpus indexed with a remote embedding model, by `base URL + model`: a second
-/// question (or a new chat model) neither re-embeds nor re-indexes.
+/// The corpus indexed with a remote embedding model, by `base URL + model + corpus
+/// generation`: a second question (or a new chat model) neither re-embeds nor
+/// re-indexes, but re-indexed documents are.
 pub type RemoteEngine = Option<(String, Arc<Engine>)>;
 
 /// The model panel's state.
@@ -77,9 +78,13 @@ impl ModelChoice {
         Ok(Some(remote))
     }
 
-    /// The corpus indexed for `client`'s embedding model, if it was already.
-    pub fn indexed(&self, client: &OpenAi<BrowserModelHttp>) -> Option<Arc<Engine>> {
-        let key = engine_key(client);
+    /// The corpus `generation` indexed for `client`'s embedding model, if it was already.
+    pub fn indexed(
+        &self,
+        client: &OpenAi<BrowserModelHttp>,
+        generation: u64,
+    ) -> Option<Arc<Engine>> {
+        let key = engine_key(client, generation);
         self.engine.with_value(|e| {
             e.as_ref()
                 .filter(|(k, _)| *k == key)
@@ -87,8 +92,14 @@ impl ModelChoice {
         })
     }
 
-    pub fn keep_index(&self, client: &OpenAi<BrowserModelHttp>, engine: Arc<Engine>) {
-        self.engine.set_value(Some((engine_key(client), engine)));
+    pub fn keep_index(
+        &self,
+        client: &OpenAi<BrowserModelHttp>,
+        generation: u64,
+        engine: Arc<Engine>,
+    ) {
+        self.engine
+            .set_value(Some((engine_key(client, generation), engine)));
     }
 
     /// Aborts the model call in flight.
@@ -126,9 +137,9 @@ impl ModelChoice {
     }
 }
 
-fn engine_key(client: &OpenAi<BrowserModelHttp>) -> String {
+fn engine_key(client: &OpenAi<BrowserModelHttp>, generation: u64) -> String {
     format!(
-        "{} {}",
+        "{} {} {generation}",
         client.config.base_url, client.config.embedding_model
     )
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::corpus::Corpus;
 use super::export::Exporter;
 use super::models::ModelChoice;
 use crate::model::offline::OfflineChat;
@@ -16,7 +17,6 @@ use crate::rag::engine::Engine;
 use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
 use crate::telemetry::provider::Telemetry;
 use crate::telemetry::store::TraceStore;
-use crate::HANDBOOK_MD;
 
 /// What a question produced: its trace (none when it never started) and the answer
 /// or the message to show.
@@ -28,8 +28,8 @@ pub struct Asked {
 #[derive(Clone, Copy)]
 pub struct Runner {
     pub telemetry: StoredValue<Arc<Telemetry>>,
-    /// The handbook indexed with the local embedder (None while indexing).
-    pub engine: RwSignal<Option<Arc<Engine>>>,
+    /// The documents, indexed with the local embedder.
+    pub corpus: Corpus,
     pub models: ModelChoice,
     pub exporter: Exporter,
     pub store: RwSignal<TraceStore>,
@@ -45,9 +45,9 @@ impl Runner {
             trace_id: None,
             result: Err(message),
         };
-        let Some(offline_engine) = self.engine.get_untracked() else {
+        let Some(indexed) = self.corpus.indexed.get_untracked() else {
             return not_started(
-                "The handbook is still being indexed; try again in a moment.".into(),
+                "The documents are still being indexed; try again in a moment.".into(),
             );
         };
         let remote = match self.models.remote() {
@@ -60,31 +60,33 @@ impl Runner {
             None => (
                 Either::Left(OfflineChat),
                 Either::Left(HashEmbedder),
-                offline_engine,
+                indexed.engine,
             ),
             Some(r) => {
-                let engine = match self.models.indexed(&r.client) {
+                let generation = indexed.generation;
+                let documents: Vec<(&str, &str)> = indexed
+                    .documents
+                    .iter()
+                    .map(|d| (d.name.as_str(), d.text.as_str()))
+                    .collect();
+                let engine = match self.models.indexed(&r.client, generation) {
                     Some(e) => e,
-                    None => match Engine::build_traced(
-                        &[("handbook", HANDBOOK_MD)],
-                        &r.client,
-                        &telemetry.tracer,
-                    )
-                    .await
-                    {
-                        Ok(e) => {
-                            let e = Arc::new(e);
-                            self.models.keep_index(&r.client, e.clone());
-                            e
+                    None => {
+                        match Engine::build_traced(&documents, &r.client, &telemetry.tracer).await {
+                            Ok(e) => {
+                                let e = Arc::new(e);
+                                self.models.keep_index(&r.client, generation, e.clone());
+                                e
+                            }
+                            Err(e) => {
+                                self.collect(&telemetry);
+                                let model = &r.client.config.embedding_model;
+                                return not_started(format!(
+                                    "The documents could not be indexed with {model}: {e}."
+                                ));
+                            }
                         }
-                        Err(e) => {
-                            self.collect(&telemetry);
-                            let model = &r.client.config.embedding_model;
-                            return not_started(format!(
-                                "The handbook could not be indexed with {model}: {e}."
-                            ));
-                        }
-                    },
+                    }
                 };
                 (
                     Either::Right(r.client.clone()),
@@ -115,7 +117,7 @@ impl Runner {
 
     /// Records the error-path demo; returns its trace id.
     pub async fn error_demo(self) -> Option<String> {
-        let engine = self.engine.get_untracked()?;
+        let engine = self.corpus.engine()?;
         let telemetry = self.telemetry.get_value();
         let trace_id = demo::error_paths(&engine, &telemetry.tracer).await;
         self.collect(&telemetry);

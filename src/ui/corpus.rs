@@ -1,0 +1,338 @@
+//! [`Corpus`] and its panel, "Your documents": the documents questions are answered
+//! from, with their chunks; add documents by paste or upload (.txt/.md, UTF-8, at most
+//! 20 MB), remove them, re-index, reset to the bundled handbook. Indexing runs in slices
+//! of [`SLICE_MS`] between which the page handles input and paints the progress bar.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use gloo_timers::future::TimeoutFuture;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use web_sys::HtmlInputElement;
+
+use crate::browser::file;
+use crate::rag::corpus::Document;
+use crate::rag::engine::{Engine, IndexJob};
+use crate::telemetry::clock;
+use crate::HANDBOOK_MD;
+
+/// Indexing work done between two yields to the page, in milliseconds.
+const SLICE_MS: f64 = 30.0;
+/// Text chunked and embedded between two looks at the clock, in bytes.
+const STEP_BYTES: usize = 4 * 1024;
+/// Chunks listed per document at most.
+const MAX_CHUNKS_LISTED: usize = 200;
+
+/// What questions are answered from.
+#[derive(Clone)]
+pub struct Indexed {
+    pub engine: Arc<Engine>,
+    pub documents: Arc<Vec<Document>>,
+    /// Counts indexings, so a remote model's index of an older corpus is not reused.
+    pub generation: u64,
+}
+
+/// The page's documents and their index.
+#[derive(Clone, Copy)]
+pub struct Corpus {
+    /// The documents as the user has them: what the next indexing uses.
+    pub documents: RwSignal<Vec<Document>>,
+    /// The index questions use (`None` until the first indexing ends).
+    pub indexed: RwSignal<Option<Indexed>>,
+    /// Documents added or removed since the last indexing.
+    pub changed: RwSignal<bool>,
+    /// (bytes done, bytes in all) while indexing.
+    pub progress: RwSignal<Option<(usize, usize)>>,
+    /// What the last action did.
+    pub status: RwSignal<Option<String>>,
+    /// Why documents were refused or indexing failed.
+    pub errors: RwSignal<Vec<String>>,
+    /// The indexing in flight; starting another one abandons it.
+    run: StoredValue<u64>,
+}
+
+fn handbook() -> Vec<Document> {
+    vec![Document {
+        name: "handbook".into(),
+        text: HANDBOOK_MD.into(),
+    }]
+}
+
+impl Corpus {
+    /// The handbook, indexing.
+    pub fn new() -> Corpus {
+        let corpus = Corpus {
+            documents: RwSignal::new(handbook()),
+            indexed: RwSignal::new(None),
+            changed: RwSignal::new(false),
+            progress: RwSignal::new(None),
+            status: RwSignal::new(None),
+            errors: RwSignal::new(Vec::new()),
+            run: StoredValue::new(0),
+        };
+        corpus.reindex();
+        corpus
+    }
+
+    pub fn engine(&self) -> Option<Arc<Engine>> {
+        self.indexed
+            .with_untracked(|i| i.as_ref().map(|i| i.engine.clone()))
+    }
+
+    /// Adds documents, replacing any of the same name.
+    pub fn add(&self, added: Vec<Document>) {
+        if added.is_empty() {
+            return;
+        }
+        let names: Vec<String> = added.iter().map(|d| d.name.clone()).collect();
+        self.documents.update(|docs| {
+            docs.retain(|d| !names.contains(&d.name));
+            docs.extend(added);
+        });
+        self.changed.set(true);
+        self.status.set(Some(format!(
+            "Added {}. Re-index to search {}.",
+            names.join(", "),
+            if names.len() == 1 { "it" } else { "them" }
+        )));
+    }
+
+    pub fn remove(&self, name: &str) {
+        self.documents
+            .update(|docs| docs.retain(|d| d.name != name));
+        self.changed.set(true);
+        self.status.set(Some(format!(
+            "Removed {name}. Re-index to stop searching it."
+        )));
+    }
+
+    /// Back to the bundled handbook alone, indexed.
+    pub fn reset(&self) {
+        self.documents.set(handbook());
+        self.errors.set(Vec::new());
+        self.reindex();
+    }
+
+    /// Indexes the documents in slices; questions keep using the old index meanwhile.
+    pub fn reindex(self) {
+        let documents = Arc::new(self.documents.get_untracked());
+        let run = self.run.get_value() + 1;
+        self.run.set_value(run);
+        self.changed.set(false);
+        self.errors.set(Vec::new());
+        self.status.set(None);
+        spawn_local(async move {
+            let pairs: Vec<(&str, &str)> = documents
+                .iter()
+                .map(|d| (d.name.as_str(), d.text.as_str()))
+                .collect();
+            let started = clock::now();
+            let mut job = match IndexJob::new(&pairs) {
+                Ok(job) => job,
+                Err(e) => {
+                    self.errors
+                        .set(vec![format!("The documents could not be indexed: {e}.")]);
+                    self.changed.set(true);
+                    return;
+                }
+            };
+            self.progress.set(Some(job.progress()));
+            loop {
+                let slice = clock::now();
+                let mut done = false;
+                while !done && elapsed_ms(slice) < SLICE_MS {
+                    done = job.step(STEP_BYTES);
+                }
+                self.progress.set(Some(job.progress()));
+                // Let the page handle input and paint before the next slice.
+                TimeoutFuture::new(0).await;
+                if self.run.get_value() != run {
+                    return; // a newer indexing took over
+                }
+                if done {
+                    break;
+                }
+            }
+            let engine = Arc::new(job.finish());
+            let ms = elapsed_ms(started);
+            let (n_docs, n_chunks) = (documents.len(), engine.index.len());
+            self.indexed.set(Some(Indexed {
+                engine,
+                documents,
+                generation: run,
+            }));
+            self.progress.set(None);
+            self.status.set(Some(format!(
+                "Indexed {n_docs} document{}: {n_chunks} chunks in {ms:.0} ms.",
+                if n_docs == 1 { "" } else { "s" }
+            )));
+        });
+    }
+
+    /// Reads uploaded files; the good ones are added, the others are said why not.
+    pub async fn upload(self, files: Vec<web_sys::File>) {
+        let mut added = Vec::new();
+        let mut refused = Vec::new();
+        for f in files {
+            let name = f.name();
+            let read = match Document::check_file(&name, f.size() as u64) {
+                Err(e) => Err(e.to_string()),
+                Ok(()) => match file::read_bytes(&f).await {
+                    Err(e) => Err(format!("\"{name}\" could not be read: {e}")),
+                    Ok(bytes) => Document::from_bytes(&name, bytes).map_err(|e| e.to_string()),
+                },
+            };
+            match read {
+                Ok(doc) => added.push(doc),
+                Err(e) => refused.push(format!("{e}.")),
+            }
+        }
+        self.errors.set(refused);
+        self.add(added);
+    }
+}
+
+fn elapsed_ms(since: std::time::SystemTime) -> f64 {
+    clock::now()
+        .duration_since(since)
+        .unwrap_or(Duration::ZERO)
+        .as_secs_f64()
+        * 1e3
+}
+
+/// `12.3 KB` / `4.5 MB`.
+fn size(bytes: usize) -> String {
+    if bytes >= 1_048_576 {
+        format!("{:.1} MB", bytes as f64 / 1_048_576.0)
+    } else {
+        format!("{:.1} KB", bytes as f64 / 1024.0)
+    }
+}
+
+#[component]
+pub fn CorpusPanel(corpus: Corpus) -> impl IntoView {
+    let paste_name = RwSignal::new(String::new());
+    let paste_text = RwSignal::new(String::new());
+    let add_pasted = move |_| {
+        let name = paste_name.get_untracked().trim().to_string();
+        let name = if name.is_empty() {
+            format!("pasted-{}", corpus.documents.with_untracked(Vec::len) + 1)
+        } else {
+            name
+        };
+        match Document::from_text(&name, paste_text.get_untracked()) {
+            Ok(doc) => {
+                corpus.errors.set(Vec::new());
+                corpus.add(vec![doc]);
+                paste_name.set(String::new());
+                paste_text.set(String::new());
+            }
+            Err(e) => corpus.errors.set(vec![format!("{e}.")]),
+        }
+    };
+    let on_upload = move |ev: leptos::ev::Event| {
+        let input: HtmlInputElement = event_target(&ev);
+        let files: Vec<web_sys::File> = input
+            .files()
+            .map(|list| (0..list.length()).filter_map(|i| list.get(i)).collect())
+            .unwrap_or_default();
+        // Cleared so that choosing the same file again still fires `change`.
+        input.set_value("");
+        spawn_local(corpus.upload(files));
+    };
+    let documents = move || {
+        let indexed = corpus.indexed.get();
+        corpus.documents.with(|docs| {
+            docs.iter()
+                .map(|d| {
+                    let name = d.name.clone();
+                    let engine = indexed
+                        .as_ref()
+                        .filter(|i| i.documents.iter().any(|x| x.name == d.name && x.text.len() == d.text.len()))
+                        .map(|i| i.engine.clone());
+                    let (summary, chunks) = match &engine {
+                        None => ("not indexed yet".to_string(), Vec::new()),
+                        Some(e) => {
+                            let sections = e.sections.iter().filter(|s| s.document == d.name).count();
+                            let chunks: Vec<(String, usize)> =
+                                e.chunks_of(&d.name).map(|c| (c.id.clone(), c.text.chars().count())).collect();
+                            (format!("{sections} sections · {} chunks", chunks.len()), chunks)
+                        }
+                    };
+                    let more = chunks.len().saturating_sub(MAX_CHUNKS_LISTED);
+                    let rows = chunks
+                        .into_iter()
+                        .take(MAX_CHUNKS_LISTED)
+                        .map(|(id, chars)| view! { <tr><td class="chunk-id">{id}</td><td class="num">{chars}</td></tr> })
+                        .collect_view();
+                    let (remove, data_name) = (name.clone(), name.clone());
+                    view! {
+                        <li class="doc" data-name=data_name>
+                            <details>
+                                <summary>
+                                    <span class="doc-name">{name}</span>
+                                    <span class="doc-size">{format!(" {} · {summary}", size(d.text.len()))}</span>
+                                    <button
+                                        class="remove-doc"
+                                        type="button"
+                                        title="Remove this document"
+                                        on:click=move |ev| {
+                                            ev.prevent_default();
+                                            corpus.remove(&remove);
+                                        }
+                                    >
+                                        "✕"
+                                    </button>
+                                </summary>
+                                <table class="chunks">
+                                    <thead><tr><th>"Chunk"</th><th>"Characters"</th></tr></thead>
+                                    <tbody>{rows}</tbody>
+                                </table>
+                                {(more > 0).then(|| view! { <p class="hint">{format!("… and {more} more chunks")}</p> })}
+                            </details>
+                        </li>
+                    }
+                })
+                .collect_view()
+        })
+    };
+    let progress = move || {
+        corpus.progress.get().map(|(done, total)| {
+            let pct = if total == 0 { 100.0 } else { done as f64 / total as f64 * 100.0 };
+            view! {
+                <div class="index-progress">
+                    <progress id="index-progress" max=total.max(1) value=done></progress>
+                    <span>{format!("Indexing… {pct:.0}% ({} of {})", size(done), size(total))}</span>
+                </div>
+            }
+        })
+    };
+    view! {
+        <details class="corpus-panel" id="corpus-panel">
+            <summary>"Your documents"</summary>
+            <p class="hint">"Questions are answered from these documents, chunked and embedded in this page. Add .txt or .md files (UTF-8, up to 20 MB each), then re-index."</p>
+            <ul id="documents-list">{documents}</ul>
+            <div class="add-doc settings">
+                <label for="doc-name">"Name"</label>
+                <input id="doc-name" placeholder="notes.md" prop:value=move || paste_name.get() on:input=move |ev| paste_name.set(event_target_value(&ev)) />
+                <label for="doc-text">"Text"</label>
+                <textarea id="doc-text" rows="4" placeholder="Paste text or markdown" prop:value=move || paste_text.get() on:input=move |ev| paste_text.set(event_target_value(&ev))></textarea>
+            </div>
+            <div class="actions">
+                <button id="add-doc" type="button" on:click=add_pasted>"Add text"</button>
+                <label class="button" for="doc-upload">"Upload .txt / .md"</label>
+                <input id="doc-upload" class="visually-hidden" type="file" multiple accept=".txt,.md,.markdown,text/plain,text/markdown" on:change=on_upload />
+                <button id="reindex" type="button" class:pending=move || corpus.changed.get() on:click=move |_| corpus.reindex()>"Re-index"</button>
+                <button id="reset-corpus" type="button" on:click=move |_| corpus.reset()>"Reset to handbook"</button>
+            </div>
+            {progress}
+            {move || corpus.status.get().map(|s| view! { <p id="corpus-status" class="note" role="status">{s}</p> })}
+            <Show when=move || corpus.errors.with(|e| !e.is_empty())>
+                <ul id="corpus-errors" class="error" role="alert">
+                    {move || corpus.errors.get().into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
+                </ul>
+            </Show>
+        </details>
+    }
+}
