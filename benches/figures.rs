@@ -9,7 +9,7 @@ use opentelemetry_sdk::trace::SpanData;
 use pollster::block_on;
 use ragtrace::model::offline::OfflineChat;
 use ragtrace::rag::embed::HashEmbedder;
-use ragtrace::rag::engine::Engine;
+use ragtrace::rag::engine::{Engine, IndexJob};
 use ragtrace::rag::index::SearchMode;
 use ragtrace::rag::pipeline::{ask, AskOptions, Models};
 use ragtrace::telemetry::export::{export, ExportSettings, ExportTarget, HttpResponse, Transport};
@@ -51,6 +51,7 @@ fn main() {
         "chunk+embed+index handbook: {:?} (median of 20)",
         time(20, build)
     );
+    ten_megabytes_in_slices();
     let q = "What is the maximum number of days an employee can work internationally?";
     for mode in SearchMode::ALL {
         let d = time(200, || {
@@ -89,6 +90,38 @@ fn main() {
 }
 
 /// The spans of `questions` offline RAG questions (four spans each).
+/// Indexing 10 MB the way the page does (sliced), natively: parsing, the slices, the end.
+fn ten_megabytes_in_slices() {
+    let mut big = String::new();
+    let mut copy = 0;
+    while big.len() < 10 * 1_048_576 {
+        copy += 1;
+        big.push_str(&format!("# Handbook copy {copy}\n"));
+        big.push_str(&HANDBOOK_MD.replace("{#", &format!("{{#c{copy}-")));
+    }
+    let t = Instant::now();
+    let mut job = IndexJob::new(&[("big.md", &big)]).expect("indexes");
+    let parsed = t.elapsed();
+    let (mut slices, mut longest) = (0, Duration::ZERO);
+    loop {
+        let s = Instant::now();
+        let done = job.step(64 * 1024);
+        longest = longest.max(s.elapsed());
+        slices += 1;
+        if done {
+            break;
+        }
+    }
+    let s = Instant::now();
+    let engine = job.finish();
+    println!(
+        "index 10 MB in 64 KB slices: {:?} in all ({} chunks); parse {parsed:?}, {slices} slices (longest {longest:?}), finish {:?}",
+        t.elapsed(),
+        engine.index.len(),
+        s.elapsed()
+    );
+}
+
 fn spans_of_questions(engine: &Engine, telemetry: &Telemetry, questions: usize) -> Vec<SpanData> {
     let models = || Models {
         chat: &OfflineChat,

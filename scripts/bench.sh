@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Speed and size figures, printed (nothing asserted): native timings, an export of 10,000
-# spans to a Phoenix started here, OTLP encoding inside headless Chromium, and the size
-# of the release wasm.
+# spans to a Phoenix started here, OTLP encoding inside headless Chromium, the trace
+# explorer in the release page (waterfall rendering, indexing 10 MB), and the size of the
+# release wasm.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
@@ -26,7 +27,10 @@ WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/web/webdriver.json" \
 CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
   cargo test --release --target wasm32-unknown-unknown --test wasm_bench -- --nocapture 2>&1 | grep "wasm:"
 
-echo "== release wasm size"
+echo "== the release page in headless Chromium"
 trunk build --release >/dev/null 2>&1
+cargo test --quiet --test e2e -- --ignored --nocapture explorer_figures 2>&1 | grep "explorer:"
+
+echo "== release wasm size"
 wasm=$(ls dist/*.wasm)
 echo "release wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped ($wasm)"

@@ -5,6 +5,8 @@
 //! gets a numeric suffix). Text before the first `##` heading becomes a section named
 //! after the document title.
 
+use std::collections::HashSet;
+
 use thiserror::Error;
 
 /// One section of a document: the unit a question's answer is expected to come from.
@@ -31,7 +33,7 @@ pub fn parse_markdown(name: &str, markdown: &str) -> Result<Vec<Section>, Corpus
         return Err(CorpusError::Empty(name.to_string()));
     }
     let mut doc_title = name.to_string();
-    let mut sections: Vec<Section> = Vec::new();
+    let mut sections = Sections::default();
     let mut current = Section {
         id: slug(name),
         document: name.to_string(),
@@ -44,7 +46,7 @@ pub fn parse_markdown(name: &str, markdown: &str) -> Result<Vec<Section>, Corpus
             current.title = doc_title.clone();
             current.id = slug(&doc_title);
         } else if let Some(h2) = line.strip_prefix("## ") {
-            push_section(&mut sections, current);
+            sections.push(current);
             let (title, id) = split_heading(h2);
             current = Section {
                 id,
@@ -57,11 +59,11 @@ pub fn parse_markdown(name: &str, markdown: &str) -> Result<Vec<Section>, Corpus
             current.text.push('\n');
         }
     }
-    push_section(&mut sections, current);
-    if sections.is_empty() {
+    sections.push(current);
+    if sections.list.is_empty() {
         return Err(CorpusError::Empty(doc_title));
     }
-    Ok(sections)
+    Ok(sections.list)
 }
 
 /// Sections longer than this (in bytes) are cut into parts, so no single section makes
@@ -72,15 +74,15 @@ pub const MAX_SECTION_BYTES: usize = 16 * 1024;
 /// corpus; a long section becomes parts `<id>-part-<n>` at paragraph (or line, or word)
 /// boundaries.
 pub fn parse_corpus(documents: &[(&str, &str)]) -> Result<Vec<Section>, CorpusError> {
-    let mut sections = Vec::new();
+    let mut sections = Sections::default();
     for (name, markdown) in documents {
         for section in parse_markdown(name, markdown)? {
             for part in split_long(section, MAX_SECTION_BYTES) {
-                push_section(&mut sections, part);
+                sections.push(part);
             }
         }
     }
-    Ok(sections)
+    Ok(sections.list)
 }
 
 fn split_long(section: Section, max: usize) -> Vec<Section> {
@@ -120,18 +122,29 @@ fn split_long(section: Section, max: usize) -> Vec<Section> {
         .collect()
 }
 
-fn push_section(sections: &mut Vec<Section>, mut section: Section) {
-    if section.text.trim().is_empty() {
-        return;
+/// Sections in order, each with an id of its own (a repeated id gets a numeric suffix).
+#[derive(Default)]
+struct Sections {
+    list: Vec<Section>,
+    ids: HashSet<String>,
+}
+
+impl Sections {
+    /// Adds a section unless it has no text.
+    fn push(&mut self, mut section: Section) {
+        if section.text.trim().is_empty() {
+            return;
+        }
+        section.text = section.text.trim().to_string();
+        let base = section.id.clone();
+        let mut n = 2;
+        while self.ids.contains(&section.id) {
+            section.id = format!("{base}-{n}");
+            n += 1;
+        }
+        self.ids.insert(section.id.clone());
+        self.list.push(section);
     }
-    section.text = section.text.trim().to_string();
-    let base = section.id.clone();
-    let mut n = 2;
-    while sections.iter().any(|s| s.id == section.id) {
-        section.id = format!("{base}-{n}");
-        n += 1;
-    }
-    sections.push(section);
 }
 
 /// `Title {#id}` → (`Title`, `id`); `Title` → (`Title`, slug of title).

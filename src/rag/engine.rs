@@ -5,7 +5,7 @@ use thiserror::Error;
 use super::chunk::{chunk_section, chunk_sections, Chunk, ChunkConfig};
 use super::corpus::{parse_corpus, CorpusError, Section};
 use super::embed::{HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MODEL};
-use super::index::{Hit, Index};
+use super::index::{Hit, Index, IndexBuilder};
 use super::prompt::{self, Passage};
 use crate::model::{Embedder, ModelError};
 use crate::telemetry::semconv::{self as sc, SpanKind};
@@ -131,8 +131,7 @@ impl Engine {
 pub struct IndexJob {
     sections: Vec<Section>,
     next: usize,
-    chunks: Vec<Chunk>,
-    vectors: Vec<Vec<f32>>,
+    index: IndexBuilder,
     done_bytes: usize,
     total_bytes: usize,
 }
@@ -145,8 +144,7 @@ impl IndexJob {
         Ok(IndexJob {
             sections,
             next: 0,
-            chunks: Vec::new(),
-            vectors: Vec::new(),
+            index: IndexBuilder::default(),
             done_bytes: 0,
             total_bytes,
         })
@@ -159,8 +157,8 @@ impl IndexJob {
         while self.next < self.sections.len() && self.done_bytes < stop_at {
             let section = &self.sections[self.next];
             for chunk in chunk_section(section, ChunkConfig::default()) {
-                self.vectors.push(HashEmbedder.embed(&chunk.indexed_text()));
-                self.chunks.push(chunk);
+                let vector = HashEmbedder.embed(&chunk.indexed_text());
+                self.index.push(chunk, vector);
             }
             self.done_bytes += section.text.len();
             self.next += 1;
@@ -173,11 +171,11 @@ impl IndexJob {
         (self.done_bytes, self.total_bytes)
     }
 
-    /// Builds the dense and BM25 indexes over what [`IndexJob::step`] produced.
+    /// The engine over what [`IndexJob::step`] produced.
     pub fn finish(self) -> Engine {
         Engine {
             sections: self.sections,
-            index: Index::new(self.chunks, self.vectors),
+            index: self.index.build(),
             embedding_model: LOCAL_EMBEDDING_MODEL.to_string(),
         }
     }

@@ -45,6 +45,38 @@ const RRF_K: f32 = 60.0;
 /// How deep each list goes before fusion.
 const FUSION_DEPTH: usize = 50;
 
+/// Builds an [`Index`] a chunk at a time, so that indexing can be cut into slices with
+/// no long step at the end.
+#[derive(Debug, Default)]
+pub struct IndexBuilder {
+    index: Index,
+}
+
+impl IndexBuilder {
+    /// Adds a chunk and the embedding of its `indexed_text()`.
+    pub fn push(&mut self, chunk: Chunk, vector: Vec<f32>) {
+        let ix = &mut self.index;
+        let terms = text::terms(&chunk.indexed_text());
+        ix.doc_lens.push(terms.len() as f32);
+        let mut tf: HashMap<String, u32> = HashMap::new();
+        for t in terms {
+            *tf.entry(t).or_default() += 1;
+        }
+        for t in tf.keys() {
+            *ix.doc_freq.entry(t.clone()).or_default() += 1;
+        }
+        ix.tfs.push(tf);
+        ix.chunks.push(chunk);
+        ix.vectors.push(vector);
+    }
+
+    pub fn build(mut self) -> Index {
+        let ix = &mut self.index;
+        ix.avg_len = ix.doc_lens.iter().sum::<f32>() / ix.doc_lens.len().max(1) as f32;
+        self.index
+    }
+}
+
 /// A searchable set of chunks.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
@@ -61,30 +93,11 @@ impl Index {
     /// Builds an index; `vectors[i]` is the embedding of `chunks[i].indexed_text()`.
     pub fn new(chunks: Vec<Chunk>, vectors: Vec<Vec<f32>>) -> Self {
         assert_eq!(chunks.len(), vectors.len(), "one vector per chunk");
-        let mut tfs = Vec::with_capacity(chunks.len());
-        let mut doc_lens = Vec::with_capacity(chunks.len());
-        let mut doc_freq: HashMap<String, u32> = HashMap::new();
-        for c in &chunks {
-            let terms = text::terms(&c.indexed_text());
-            doc_lens.push(terms.len() as f32);
-            let mut tf: HashMap<String, u32> = HashMap::new();
-            for t in terms {
-                *tf.entry(t).or_default() += 1;
-            }
-            for t in tf.keys() {
-                *doc_freq.entry(t.clone()).or_default() += 1;
-            }
-            tfs.push(tf);
+        let mut builder = IndexBuilder::default();
+        for (chunk, vector) in chunks.into_iter().zip(vectors) {
+            builder.push(chunk, vector);
         }
-        let avg_len = doc_lens.iter().sum::<f32>() / doc_lens.len().max(1) as f32;
-        Index {
-            chunks,
-            vectors,
-            tfs,
-            doc_lens,
-            doc_freq,
-            avg_len,
-        }
+        builder.build()
     }
 
     pub fn len(&self) -> usize {

@@ -6,12 +6,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::HtmlInputElement;
 
-use crate::browser::file;
+use crate::browser::{self, file};
 use crate::rag::corpus::Document;
 use crate::rag::engine::{Engine, IndexJob};
 use crate::telemetry::clock;
@@ -145,8 +144,7 @@ impl Corpus {
                     done = job.step(STEP_BYTES);
                 }
                 self.progress.set(Some(job.progress()));
-                // Let the page handle input and paint before the next slice.
-                TimeoutFuture::new(0).await;
+                browser::yield_to_page().await;
                 if self.run.get_value() != run {
                     return; // a newer indexing took over
                 }
@@ -251,19 +249,22 @@ pub fn CorpusPanel(corpus: Corpus) -> impl IntoView {
                         .as_ref()
                         .filter(|i| i.documents.iter().any(|x| x.name == d.name && x.text.len() == d.text.len()))
                         .map(|i| i.engine.clone());
-                    let (summary, chunks) = match &engine {
-                        None => ("not indexed yet".to_string(), Vec::new()),
+                    let (summary, chunks, more) = match &engine {
+                        None => ("not indexed yet".to_string(), Vec::new(), 0),
                         Some(e) => {
                             let sections = e.sections.iter().filter(|s| s.document == d.name).count();
-                            let chunks: Vec<(String, usize)> =
-                                e.chunks_of(&d.name).map(|c| (c.id.clone(), c.text.chars().count())).collect();
-                            (format!("{sections} sections · {} chunks", chunks.len()), chunks)
+                            let count = e.chunks_of(&d.name).count();
+                            let listed: Vec<(String, usize)> = e
+                                .chunks_of(&d.name)
+                                .take(MAX_CHUNKS_LISTED)
+                                .map(|c| (c.id.clone(), c.text.chars().count()))
+                                .collect();
+                            let more = count - listed.len();
+                            (format!("{sections} sections · {count} chunks"), listed, more)
                         }
                     };
-                    let more = chunks.len().saturating_sub(MAX_CHUNKS_LISTED);
                     let rows = chunks
                         .into_iter()
-                        .take(MAX_CHUNKS_LISTED)
                         .map(|(id, chars)| view! { <tr><td class="chunk-id">{id}</td><td class="num">{chars}</td></tr> })
                         .collect_view();
                     let (remove, data_name) = (name.clone(), name.clone());

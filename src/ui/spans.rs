@@ -169,6 +169,12 @@ pub fn SpanTable(
     }
 }
 
+/// Height of a waterfall row in pixels (`.wf-row` in the CSS agrees).
+const ROW_PX: i32 = 24;
+/// Waterfall rows in view at once, and rows kept in the page beyond each edge.
+const VIEW_ROWS: usize = 24;
+const OVERSCAN: i32 = 12;
+
 /// Tick labels of the waterfall's time axis, as fractions of the trace.
 const TICKS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
 
@@ -180,10 +186,36 @@ pub fn Waterfall(
     let outline = RwSignal::new(Outline::default());
     // The row the arrow keys move; Enter (or a click) selects it.
     let cursor: RwSignal<Option<String>> = RwSignal::new(None);
+    let shown: Memo<Vec<usize>> = Memo::new(move |_| outline.with(|o| rows.with(|r| o.visible(r))));
+    let view_port = NodeRef::<leptos::html::Div>::new();
+    // Only the rows in view (and a margin) are in the page, so a trace of thousands of
+    // spans renders as fast as a small one.
+    let scroll_top = RwSignal::new(0);
+    let first =
+        Memo::new(move |_| (scroll_top.get() / ROW_PX).saturating_sub(OVERSCAN).max(0) as usize);
     Effect::new(move |_| {
         if let Some(id) = selected_span.get() {
             rows.with_untracked(|rows| outline.update(|o| o.reveal(rows, &id)));
             cursor.set(Some(id));
+        }
+    });
+    // Keeps the cursor's row in view, once the rows are laid out.
+    Effect::new(move |_| {
+        let Some(id) = cursor.get() else { return };
+        let at = shown.with(|shown| {
+            rows.with_untracked(|rows| shown.iter().position(|&i| rows[i].span_id == id))
+        });
+        if let Some(at) = at {
+            request_animation_frame(move || {
+                if let Some(el) = view_port.get_untracked() {
+                    let (top, height) = (at as i32 * ROW_PX, el.client_height());
+                    if top < el.scroll_top() {
+                        el.set_scroll_top(top);
+                    } else if top + ROW_PX > el.scroll_top() + height {
+                        el.set_scroll_top(top + ROW_PX - height);
+                    }
+                }
+            });
         }
     });
     let total = Memo::new(move |_| {
@@ -211,9 +243,8 @@ pub fn Waterfall(
                 .try_update(|o| o.press(rows, at.as_deref(), key))
                 .flatten()
         });
-        if let Some(id) = moved {
-            scroll_to(&id);
-            cursor.set(Some(id));
+        if moved.is_some() {
+            cursor.set(moved);
         }
     };
     let axis = move || {
@@ -228,12 +259,23 @@ pub fn Waterfall(
     };
     let bars = move || {
         let total = total.get();
-        let shown = outline.with(|o| rows.with(|rows| o.visible(rows)));
-        rows.with(|rows| {
-            shown
-                .into_iter()
-                .map(|i| waterfall_row(&rows[i], total, outline, cursor, selected_span))
-                .collect_view()
+        let first = first.get();
+        shown.with(|shown| {
+            let first = first.min(shown.len());
+            let last = (first + VIEW_ROWS + 2 * OVERSCAN as usize).min(shown.len());
+            let above = format!("height: {}px", first as i32 * ROW_PX);
+            let below = format!("height: {}px", (shown.len() - last) as i32 * ROW_PX);
+            let visible = rows.with(|rows| {
+                shown[first..last]
+                    .iter()
+                    .map(|&i| waterfall_row(&rows[i], total, outline, cursor, selected_span))
+                    .collect_view()
+            });
+            view! {
+                <div class="wf-spacer" style=above></div>
+                {visible}
+                <div class="wf-spacer" style=below></div>
+            }
         })
     };
     view! {
@@ -247,7 +289,15 @@ pub fn Waterfall(
                 role="tree"
                 aria-label="Span waterfall"
                 tabindex="0"
+                data-rows=move || shown.with(Vec::len)
+                style=format!("max-height: {}px", VIEW_ROWS as i32 * ROW_PX)
+                node_ref=view_port
                 on:keydown=on_key
+                on:scroll=move |_| {
+                    if let Some(el) = view_port.get_untracked() {
+                        scroll_top.set(el.scroll_top());
+                    }
+                }
             >
                 {bars}
             </div>
@@ -328,20 +378,6 @@ fn waterfall_row(
         </div>
     }
     .add_any_attr(custom_attribute("aria-level", (r.depth + 1).to_string()))
-}
-
-/// Scrolls the waterfall row of `span_id` into view, if it is off screen.
-fn scroll_to(span_id: &str) {
-    let row = web_sys::window().and_then(|w| w.document()).and_then(|d| {
-        d.query_selector(&format!("#waterfall [data-span-id='{span_id}']"))
-            .ok()
-            .flatten()
-    });
-    if let Some(row) = row {
-        let options = web_sys::ScrollIntoViewOptions::new();
-        options.set_block(web_sys::ScrollLogicalPosition::Nearest);
-        row.scroll_into_view_with_scroll_into_view_options(&options);
-    }
 }
 
 #[component]

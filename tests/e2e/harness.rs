@@ -383,6 +383,15 @@ impl Page {
             .unwrap_or_default()
     }
 
+    /// Grants the page a permission (e.g. `clipboard-read`), as a person clicking
+    /// "Allow" would (W3C Permissions: Set Permission).
+    pub async fn grant(&self, permission: &'static str) {
+        self.client
+            .issue_cmd(SetPermission(permission))
+            .await
+            .expect("chromedriver sets the permission");
+    }
+
     /// Fails on any console error or panic message of the page's own.
     pub async fn assert_clean_console(&self) {
         let bad: Vec<String> = self
@@ -411,6 +420,45 @@ impl Page {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         panic!("{name} was not downloaded");
+    }
+
+    /// The waterfall's rows as (name, depth), top to bottom.
+    pub async fn waterfall(&self) -> Vec<(String, u64)> {
+        let names = self
+            .js("return [...document.querySelectorAll('#waterfall .wf-row .wf-name')].map(e => e.textContent)")
+            .await;
+        names
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_string())
+            .zip(self.depths("#waterfall .wf-row").await)
+            .collect()
+    }
+
+    /// The tree depth of each element matching `css` (`data-depth`, or `aria-level` - 1).
+    pub async fn depths(&self, css: &str) -> Vec<u64> {
+        let q = serde_json::to_string(css).unwrap();
+        let depths = self
+            .js(&format!(
+                "return [...document.querySelectorAll({q})].map(e => e.dataset.depth !== undefined ? Number(e.dataset.depth) : Number(e.getAttribute('aria-level')) - 1)"
+            ))
+            .await;
+        depths
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d.as_u64().unwrap())
+            .collect()
+    }
+
+    /// Presses `key` on the element `css` (focusing it first, as a click or Tab would).
+    pub async fn press(&self, css: &str, key: fantoccini::key::Key) {
+        let element = self.client.find(Locator::Css(css)).await.unwrap();
+        element
+            .send_keys(&char::from(key).to_string())
+            .await
+            .unwrap();
     }
 
     /// Chooses `path` in the file input `css` (as a person picking a file would).
@@ -457,5 +505,27 @@ impl WebDriverCompatibleCommand for BrowserLog {
             http::Method::POST,
             Some(r#"{"type":"browser"}"#.to_string()),
         )
+    }
+}
+
+/// `POST /session/{id}/permissions`: sets a permission to granted.
+#[derive(Debug)]
+struct SetPermission(&'static str);
+
+impl WebDriverCompatibleCommand for SetPermission {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/permissions",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = serde_json::json!({"descriptor": {"name": self.0}, "state": "granted"});
+        (http::Method::POST, Some(body.to_string()))
     }
 }

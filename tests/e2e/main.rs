@@ -1,6 +1,7 @@
 //! End-to-end tests: the release page in headless Chromium, driven like a person would.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod explorer;
 mod harness;
 mod openai_fixture;
 mod phoenix;
@@ -12,7 +13,7 @@ use openai_fixture::Fixture;
 use phoenix::Phoenix;
 use serde_json::Value;
 
-const SEED_QUESTION: &str =
+pub(crate) const SEED_QUESTION: &str =
     "What is the maximum number of days an employee can work internationally?";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,429 @@
+//! The trace explorer after real runs: the collapsible waterfall and its keyboard, span
+//! details, the spans table across traces, and "your own documents"; plus the
+//! explorer's speed figures (ignored as tests; `make bench` prints them).
+
+use std::path::PathBuf;
+
+use fantoccini::key::Key;
+
+use crate::harness::Page;
+use crate::SEED_QUESTION;
+
+const AGENT_QUESTION: &str =
+    "What happens if an employee works internationally beyond the allowed limit?";
+
+/// A file under the test's own temporary folder.
+fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ragtrace-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_waterfall_collapses_and_follows_the_keyboard() {
+    let page = Page::open().await;
+    page.ask(AGENT_QUESTION, "agent", false).await;
+    // The waterfall shows the span tree of the table, row for row.
+    let table: Vec<(String, u64)> = page
+        .span_rows()
+        .await
+        .into_iter()
+        .map(|r| r.0)
+        .zip(page.depths("#spans tr.span-row").await)
+        .collect();
+    let waterfall = page.waterfall().await;
+    assert_eq!(waterfall, table);
+    assert!(table.len() >= 9, "{table:?}");
+
+    // Down puts the cursor on the root; Left collapses it; Right opens it again.
+    page.press("#waterfall", Key::Down).await;
+    page.press("#waterfall", Key::Left).await;
+    assert_eq!(page.waterfall().await, [("agent_run".to_string(), 0)]);
+    page.press("#waterfall", Key::Right).await;
+    assert_eq!(page.waterfall().await.len(), table.len());
+    // Right again goes to the first child, Enter opens it in the details.
+    page.press("#waterfall", Key::Right).await;
+    page.press("#waterfall", Key::Enter).await;
+    page.wait_for(|p| async move { p.text("#details").await.starts_with("Span: agent_step") })
+        .await;
+    // Its toggle hides its children, and only them.
+    let step_children = table
+        .iter()
+        .skip(2)
+        .take_while(|(_, depth)| *depth >= 2)
+        .count();
+    page.click("#waterfall .wf-row[aria-level='2'] .wf-toggle")
+        .await;
+    assert_eq!(page.waterfall().await.len(), table.len() - step_children);
+    assert_eq!(
+        page.js("return document.querySelector('#waterfall .wf-row[aria-level=\"2\"]').getAttribute('aria-expanded')")
+            .await,
+        "false"
+    );
+    // Hovering a bar tells its kind and timing.
+    let tooltip = page
+        .js("return document.querySelector('#waterfall .wf-row').title")
+        .await;
+    assert!(
+        tooltip
+            .as_str()
+            .unwrap()
+            .starts_with("agent_run · AGENT · OK ·"),
+        "{tooltip}"
+    );
+    assert_eq!(page.count(".wf-axis .wf-tick").await, 5);
+
+    // For people reviewing the look of the page: target/e2e-explorer.png, whole page,
+    // with an agent trace, its waterfall and the details of its first step.
+    page.client.set_window_size(1400, 2600).await.unwrap();
+    let png = page.client.screenshot().await.unwrap();
+    std::fs::write(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/target/e2e-explorer.png"),
+        png,
+    )
+    .unwrap();
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn span_details_show_json_copy_and_stack_traces() {
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    page.select_span("retrieval").await;
+    // The ranking is JSON (output.mime_type), shown pretty-printed.
+    let output = page.text("#details pre.io.output").await;
+    assert!(
+        output.starts_with("[\n  {\n    \"id\": \"international-work:"),
+        "{output}"
+    );
+    assert!(page.text("#details").await.contains("from +"));
+    page.select_span("CreateEmbeddings").await;
+    assert_eq!(page.text("#embedded li").await, SEED_QUESTION);
+
+    page.grant("clipboard-read").await;
+    page.click("#copy-attributes").await;
+    page.wait_for(|p| async move { !p.text("#copied").await.is_empty() })
+        .await;
+    let copied = page.text("#copied").await;
+    assert!(copied.starts_with("Copied "), "{copied}");
+    let clipboard = page
+        .client
+        .execute_async(
+            "const done = arguments[0]; navigator.clipboard.readText().then(done, e => done(String(e)))",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let attrs: serde_json::Value = serde_json::from_str(clipboard.as_str().unwrap()).unwrap();
+    assert_eq!(attrs["openinference.span.kind"], "EMBEDDING");
+
+    // An exception event shows its type, message and stack trace.
+    page.click("#error-demo").await;
+    page.wait_for(|p| async move { p.text("#spans").await.contains("retrieval_error_example") })
+        .await;
+    page.select_span("retrieval_error_example").await;
+    let stack = page.text("#details .event.exception pre.stacktrace").await;
+    assert!(
+        stack.contains("IndexUnavailable: Simulated retriever failure"),
+        "{stack}"
+    );
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_spans_table_filters_and_sorts_across_traces() {
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    page.ask(AGENT_QUESTION, "agent", false).await;
+    page.ask("", "rag", false).await;
+    let in_trace = page.count("#spans tr.span-row").await;
+    page.select_by_value("#span-scope", "all").await;
+    let all = page.count("#spans tr.span-row").await;
+    assert!(all > in_trace + 9, "{all} spans in all, {in_trace} in one");
+    assert_eq!(page.text("#span-count").await, format!("{all} spans"));
+    // Each row says which question it belongs to.
+    assert!(page.text("#spans").await.contains(SEED_QUESTION));
+
+    let kinds = || async {
+        page.span_rows()
+            .await
+            .into_iter()
+            .map(|r| (r.1, r.2))
+            .collect::<Vec<_>>()
+    };
+    page.select_by_value("#span-kind", "LLM").await;
+    let llm = kinds().await;
+    assert!(
+        llm.len() >= 3 && llm.iter().all(|k| k.0 == "LLM"),
+        "{llm:?}"
+    );
+    page.select_by_value("#span-kind", "").await;
+    page.select_by_value("#span-status", "ERROR").await;
+    let errors = kinds().await;
+    assert!(!errors.is_empty() && errors.iter().all(|k| k.1 == "ERROR"));
+    page.select_by_value("#span-status", "").await;
+    page.fill("#span-attr", "tool.name=finish").await;
+    let finish = page.span_rows().await;
+    assert!(finish.len() == 1 && finish[0].0 == "finish", "{finish:?}");
+    page.fill("#span-attr", "=finish").await;
+    assert!(page.text("#span-query-error").await.contains("needs a key"));
+    page.fill("#span-attr", "").await;
+    page.fill("#span-name", "Retrieval").await;
+    assert!(page.span_rows().await.iter().all(|r| r.0 == "retrieval"));
+    page.fill("#span-name", "").await;
+
+    // Duration: ascending, then descending.
+    let durations = || async {
+        page.span_rows()
+            .await
+            .into_iter()
+            .map(|r| r.3.parse::<f64>().unwrap())
+            .collect::<Vec<_>>()
+    };
+    page.click("#spans th:nth-child(4) button").await;
+    let up = durations().await;
+    assert!(up.windows(2).all(|w| w[0] <= w[1]), "{up:?}");
+    page.click("#spans th:nth-child(4) button").await;
+    let down = durations().await;
+    assert!(down.windows(2).all(|w| w[0] >= w[1]), "{down:?}");
+    assert_eq!(
+        page.js(
+            "return document.querySelector('#spans th:nth-child(4)').getAttribute('aria-sort')"
+        )
+        .await,
+        "descending"
+    );
+    // A row of another trace opens that trace and span.
+    page.fill("#span-name", "agent_run").await;
+    page.click("#spans tr.span-row").await;
+    page.wait_for(|p| async move { p.text("#details").await.starts_with("Span: agent_run") })
+        .await;
+    assert!(page
+        .text("#trace-list li.selected")
+        .await
+        .contains("agent_run"));
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn your_own_documents_are_indexed_and_bad_files_refused() {
+    let page = Page::open().await;
+    page.click("#corpus-panel > summary").await;
+    page.wait_for(|p| async move { p.text("#documents-list").await.contains("chunks") })
+        .await;
+    assert!(page.text("#documents-list").await.contains("handbook"));
+
+    // Files that are not UTF-8 text, empty, or not .txt/.md are refused, with a reason.
+    let png = [
+        0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d,
+    ];
+    page.upload("#doc-upload", &temp_file("scan.txt", &png))
+        .await;
+    page.wait_for(|p| async move { !p.text("#corpus-errors").await.is_empty() })
+        .await;
+    assert!(
+        page.text("#corpus-errors")
+            .await
+            .contains("\"scan.txt\" is not UTF-8 text"),
+        "{}",
+        page.text("#corpus-errors").await
+    );
+    page.upload("#doc-upload", &temp_file("photo.png", b"not really"))
+        .await;
+    page.wait_for(|p| async move {
+        p.text("#corpus-errors")
+            .await
+            .contains("neither a .txt nor a .md")
+    })
+    .await;
+    page.upload("#doc-upload", &temp_file("empty.md", b" \n"))
+        .await;
+    page.wait_for(|p| async move { p.text("#corpus-errors").await.contains("is empty") })
+        .await;
+    assert_eq!(page.count("#documents-list li.doc").await, 1);
+
+    // An uploaded file and a pasted text are added, then searched after re-indexing.
+    let policy = "# Office policy\n## Parking {#parking}\nThe visitor parking code is 4417 \
+                  and the bicycle cellar opens at 6:30 every weekday.\n";
+    page.upload("#doc-upload", &temp_file("office.md", policy.as_bytes()))
+        .await;
+    page.wait_for(|p| async move { p.text("#documents-list").await.contains("office.md") })
+        .await;
+    page.fill("#doc-name", "kitchen.txt").await;
+    page.fill(
+        "#doc-text",
+        "The kitchen dishwasher runs at 14:00. Mugs go on the top rack.",
+    )
+    .await;
+    page.click("#add-doc").await;
+    page.wait_for(|p| async move { p.count("#documents-list li.doc").await == 3 })
+        .await;
+    assert!(page
+        .text("#documents-list")
+        .await
+        .contains("not indexed yet"));
+    page.click("#reindex").await;
+    page.wait_for(|p| async move {
+        p.text("#corpus-status")
+            .await
+            .contains("Indexed 3 documents")
+    })
+    .await;
+    let office = page
+        .text("#documents-list li.doc[data-name='office.md']")
+        .await;
+    assert!(office.contains("1 sections · 1 chunks"), "{office}");
+    assert!(office.contains("parking:1"), "{office}");
+
+    page.ask("What is the visitor parking code?", "rag", false)
+        .await;
+    assert!(
+        page.text("#answer").await.contains("4417"),
+        "{}",
+        page.text("#answer").await
+    );
+    assert!(page.text("#cited").await.contains("parking:1"));
+
+    // Back to the handbook alone.
+    page.click("#reset-corpus").await;
+    page.wait_for(|p| async move {
+        p.text("#corpus-status")
+            .await
+            .contains("Indexed 1 document:")
+    })
+    .await;
+    assert_eq!(page.count("#documents-list li.doc").await, 1);
+    page.ask("What is the visitor parking code?", "rag", false)
+        .await;
+    assert!(!page.text("#answer").await.contains("4417"));
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
+/// Speed figures of the explorer in the release page (printed, nothing asserted about
+/// speed): rendering the waterfall of a 2,000-span trace, and indexing 10 MB of
+/// documents with the longest pause of the page's main thread meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: make bench runs it"]
+async fn explorer_figures() {
+    let page = Page::open().await;
+    // A 2,000-span trace, imported as OTLP JSON like any downloaded trace.
+    let trace = temp_file("big-trace.json", ragtrace_trace_json(2_000).as_bytes());
+    page.upload("#import", &trace).await;
+    page.wait_for(|p| async move { p.count("#trace-list li").await == 1 })
+        .await;
+    let mut renders = Vec::new();
+    for _ in 0..5 {
+        let ms = page
+            .client
+            .execute_async(
+                r#"const done = arguments[0];
+                   // A freshly imported trace: its waterfall is built from scratch.
+                   const li = document.querySelector('#trace-list li');
+                   const t0 = performance.now();
+                   li.click();
+                   const check = () => {
+                     if (document.querySelector('#waterfall[data-rows="2000"] .wf-row')) {
+                       document.body.offsetHeight; // layout included
+                       done(performance.now() - t0);
+                     } else { setTimeout(check, 0); }
+                   };
+                   setTimeout(check, 0);"#,
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        renders.push(ms);
+        page.click("#trace-list li .delete-trace").await;
+        page.upload("#import", &trace).await;
+        page.wait_for(|p| async move { p.count("#trace-list li").await == 1 })
+            .await;
+    }
+    renders.sort_by(f64::total_cmp);
+    println!(
+        "explorer: waterfall of a 2,000-span trace rendered in {:.0} ms (median of 5; min {:.0}, max {:.0})",
+        renders[2], renders[0], renders[4]
+    );
+
+    // 10 MB of markdown: the handbook many times over, each copy under its own title.
+    let mut big = String::new();
+    let mut copy = 0;
+    while big.len() < 10 * 1_048_576 {
+        copy += 1;
+        big.push_str(&format!("# Handbook copy {copy}\n"));
+        big.push_str(&ragtrace::HANDBOOK_MD.replace("{#", &format!("{{#c{copy}-")));
+    }
+    let file = temp_file("ten-mb.md", big.as_bytes());
+    page.click("#corpus-panel > summary").await;
+    page.upload("#doc-upload", &file).await;
+    page.wait_for(|p| async move { p.text("#documents-list").await.contains("ten-mb.md") })
+        .await;
+    let figures = page
+        .client
+        .execute_async(
+            r#"const done = arguments[0];
+               let last = performance.now(), longest = 0;
+               const tick = setInterval(() => {
+                 const now = performance.now();
+                 longest = Math.max(longest, now - last);
+                 last = now;
+               }, 5);
+               const t0 = performance.now();
+               document.querySelector('#reindex').click();
+               const check = () => {
+                 const s = document.querySelector('#corpus-status');
+                 if (s && s.textContent.startsWith('Indexed')) {
+                   clearInterval(tick);
+                   done([performance.now() - t0, longest, s.textContent]);
+                 } else { setTimeout(check, 20); }
+               };
+               setTimeout(check, 20);"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    println!(
+        "explorer: indexed {:.1} MB of documents in {:.0} ms; longest main-thread pause meanwhile {:.0} ms ({})",
+        big.len() as f64 / 1_048_576.0,
+        figures[0].as_f64().unwrap(),
+        figures[1].as_f64().unwrap(),
+        figures[2].as_str().unwrap()
+    );
+    page.close().await;
+}
+
+/// One trace of `n` spans as OTLP JSON: a root with agent steps, each with a few
+/// children, recorded by the crate's own telemetry.
+fn ragtrace_trace_json(n: usize) -> String {
+    use ragtrace::telemetry::provider::Telemetry;
+    use ragtrace::telemetry::redact::Redaction;
+    use ragtrace::telemetry::semconv::{self as sc, SpanKind};
+    use ragtrace::telemetry::span::Traced;
+    let telemetry = Telemetry::new("bench");
+    {
+        let root = Traced::root(&telemetry.tracer, "agent_run", SpanKind::Agent);
+        root.set(sc::INPUT_VALUE, "a very long agent run");
+        let mut made = 1;
+        while made < n {
+            let step = root.child("agent_step", SpanKind::Chain);
+            made += 1;
+            for name in ["retrieval", "generation", "retrieve"] {
+                if made < n {
+                    let child = step.child(name, SpanKind::Retriever);
+                    child.set(sc::RETRIEVAL_QUERY, format!("query {made}"));
+                    made += 1;
+                }
+            }
+        }
+    }
+    let spans = telemetry.take_finished(&Redaction::default());
+    assert_eq!(spans.len(), n);
+    ragtrace::telemetry::otlp::to_json(spans, &telemetry.resource)
+}
