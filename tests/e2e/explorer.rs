@@ -75,15 +75,8 @@ async fn the_waterfall_collapses_and_follows_the_keyboard() {
     );
     assert_eq!(page.count(".wf-axis .wf-tick").await, 5);
 
-    // For people reviewing the look of the page: target/e2e-explorer.png, whole page,
-    // with an agent trace, its waterfall and the details of its first step.
-    page.client.set_window_size(1400, 2600).await.unwrap();
-    let png = page.client.screenshot().await.unwrap();
-    std::fs::write(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/target/e2e-explorer.png"),
-        png,
-    )
-    .unwrap();
+    // An agent trace with its waterfall and the details of its first step.
+    page.screenshot("e2e-explorer.png").await;
     page.assert_clean_console().await;
     page.close().await;
 }

@@ -370,7 +370,10 @@ impl Page {
     pub async fn console(&self) -> Vec<String> {
         let log = self
             .client
-            .issue_cmd(BrowserLog)
+            .issue_cmd(Post {
+                path: "se/log",
+                body: serde_json::json!({"type": "browser"}),
+            })
             .await
             .expect("chromedriver returns the browser log");
         log.as_array()
@@ -387,7 +390,10 @@ impl Page {
     /// "Allow" would (W3C Permissions: Set Permission).
     pub async fn grant(&self, permission: &'static str) {
         self.client
-            .issue_cmd(SetPermission(permission))
+            .issue_cmd(Post {
+                path: "permissions",
+                body: serde_json::json!({"descriptor": {"name": permission}, "state": "granted"}),
+            })
             .await
             .expect("chromedriver sets the permission");
     }
@@ -461,6 +467,20 @@ impl Page {
             .unwrap();
     }
 
+    /// Saves a whole-page screenshot as `target/<name>`, for people reviewing the look
+    /// of the page.
+    pub async fn screenshot(&self, name: &str) {
+        self.client.set_window_size(1400, 2600).await.unwrap();
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target")
+                .join(name),
+            png,
+        )
+        .unwrap();
+    }
+
     /// Chooses `path` in the file input `css` (as a person picking a file would).
     pub async fn upload(&self, css: &str, path: &std::path::Path) {
         let input = self.client.find(Locator::Css(css)).await.unwrap();
@@ -484,48 +504,28 @@ impl Drop for Page {
     }
 }
 
-/// `POST /session/{id}/se/log {"type": "browser"}`: ChromeDriver's console log.
+/// `POST /session/{id}/<path>` with a JSON body: the WebDriver commands fantoccini has
+/// no method for (ChromeDriver's console log, W3C Set Permission).
 #[derive(Debug)]
-struct BrowserLog;
-
-impl WebDriverCompatibleCommand for BrowserLog {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/se/log",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        (
-            http::Method::POST,
-            Some(r#"{"type":"browser"}"#.to_string()),
-        )
-    }
+struct Post {
+    path: &'static str,
+    body: Value,
 }
 
-/// `POST /session/{id}/permissions`: sets a permission to granted.
-#[derive(Debug)]
-struct SetPermission(&'static str);
-
-impl WebDriverCompatibleCommand for SetPermission {
+impl WebDriverCompatibleCommand for Post {
     fn endpoint(
         &self,
         base_url: &url::Url,
         session_id: Option<&str>,
     ) -> Result<url::Url, url::ParseError> {
         base_url.join(&format!(
-            "session/{}/permissions",
-            session_id.unwrap_or_default()
+            "session/{}/{}",
+            session_id.unwrap_or_default(),
+            self.path
         ))
     }
 
     fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
-        let body = serde_json::json!({"descriptor": {"name": self.0}, "state": "granted"});
-        (http::Method::POST, Some(body.to_string()))
+        (http::Method::POST, Some(self.body.to_string()))
     }
 }

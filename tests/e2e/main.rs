@@ -121,14 +121,6 @@ async fn agent_question_shows_its_steps() {
     ] {
         assert!(details.contains(key), "{key} missing from {details}");
     }
-    // For people reviewing the look of the page: target/e2e-agent.png, whole page.
-    page.client.set_window_size(1400, 2400).await.unwrap();
-    let png = page.client.screenshot().await.unwrap();
-    std::fs::write(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/target/e2e-agent.png"),
-        png,
-    )
-    .unwrap();
     page.assert_clean_console().await;
     page.close().await;
 }
