@@ -2,7 +2,7 @@
 //! - [`fetch`]: [`fetch::BrowserHttp`], the page's [`crate::telemetry::export::Transport`].
 //! - [`storage`]: settings in localStorage, the API key in session or local storage.
 //! - [`file`]: downloading text as a file and reading an uploaded file.
-//! - [`idb`]: traces kept in IndexedDB across reloads.
+//! - [`idb`]: traces and documents kept in IndexedDB across reloads.
 
 pub mod fetch;
 pub mod file;

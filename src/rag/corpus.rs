@@ -180,7 +180,7 @@ pub fn slug(text: &str) -> String {
 pub const MAX_DOCUMENT_BYTES: usize = 20 * 1024 * 1024;
 
 /// A document to index: a name and its UTF-8 text, checked for size and emptiness.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Document {
     pub name: String,
     pub text: String,

@@ -1,7 +1,8 @@
 //! [`Corpus`] and its panel, "Your documents": the documents questions are answered
 //! from, with their chunks; add documents by paste or upload (.txt/.md, UTF-8, at most
 //! 20 MB), remove them, re-index, reset to the bundled handbook. Indexing runs in slices
-//! of [`SLICE_MS`] between which the page handles input and paints the progress bar.
+//! of [`SLICE_MS`] between which the page handles input and paints the progress bar; what
+//! was indexed is kept in IndexedDB for the next visit.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::HtmlInputElement;
 
+use crate::browser::idb::{Db, Store};
 use crate::browser::{self, file};
 use crate::rag::corpus::Document;
 use crate::rag::engine::{Engine, IndexJob};
@@ -49,6 +51,8 @@ pub struct Corpus {
     pub errors: RwSignal<Vec<String>>,
     /// The indexing in flight; starting another one abandons it.
     run: StoredValue<u64>,
+    /// Where indexed documents are kept across reloads (`None`: not available).
+    db: StoredValue<Option<Db>, LocalStorage>,
 }
 
 fn handbook() -> Vec<Document> {
@@ -59,7 +63,7 @@ fn handbook() -> Vec<Document> {
 }
 
 impl Corpus {
-    /// The handbook, indexing.
+    /// The documents kept from an earlier visit (else the handbook), indexing.
     pub fn new() -> Corpus {
         let corpus = Corpus {
             documents: RwSignal::new(handbook()),
@@ -69,9 +73,44 @@ impl Corpus {
             status: RwSignal::new(None),
             errors: RwSignal::new(Vec::new()),
             run: StoredValue::new(0),
+            db: StoredValue::new_local(None),
         };
-        corpus.reindex();
+        spawn_local(async move {
+            if let Ok(db) = Db::open().await {
+                let kept: Vec<Document> = db
+                    .all(Store::Documents)
+                    .await
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|text| serde_json::from_str(text).ok())
+                    .collect();
+                if !kept.is_empty() {
+                    corpus.documents.set(kept);
+                }
+                corpus.db.set_value(Some(db));
+            }
+            corpus.reindex();
+        });
         corpus
+    }
+
+    /// Keeps `documents` (what was just indexed) for the next visit.
+    async fn save(self, documents: &[Document]) {
+        let Some(db) = self.db.get_value() else {
+            return;
+        };
+        let mut saved = db.clear(Store::Documents).await;
+        for (i, d) in documents.iter().enumerate() {
+            let text = serde_json::to_string(d).expect("documents serialise");
+            saved = saved.and(db.put(Store::Documents, &format!("{i:06}"), &text).await);
+        }
+        if let Err(e) = saved {
+            self.errors.update(|errors| {
+                errors.push(format!(
+                    "Your documents could not be kept for the next visit ({e}); they stay until this page closes."
+                ))
+            });
+        }
     }
 
     pub fn engine(&self) -> Option<Arc<Engine>> {
@@ -154,6 +193,10 @@ impl Corpus {
             }
             let engine = Arc::new(job.finish());
             let ms = elapsed_ms(started);
+            self.save(&documents).await;
+            if self.run.get_value() != run {
+                return;
+            }
             let (n_docs, n_chunks) = (documents.len(), engine.index.len());
             self.indexed.set(Some(Indexed {
                 engine,

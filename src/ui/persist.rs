@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::browser::idb::TraceDb;
+use crate::browser::idb::{Db, Store};
 use crate::telemetry::store::{ExportState, TraceRecord, TraceStore};
 
 /// Traces kept at most.
@@ -27,15 +27,15 @@ pub fn keep(
     restored: RwSignal<bool>,
     notice: RwSignal<Option<String>>,
 ) {
-    let db: StoredValue<Option<TraceDb>, LocalStorage> = StoredValue::new_local(None);
+    let db: StoredValue<Option<Db>, LocalStorage> = StoredValue::new_local(None);
     let kept: StoredValue<Kept, LocalStorage> = StoredValue::new_local(HashMap::new());
     spawn_local(async move {
-        match TraceDb::open().await {
+        match Db::open().await {
             Err(e) => notice.set(Some(format!(
                 "Traces are kept in memory only, and a reload forgets them: {e}."
             ))),
             Ok(opened) => {
-                let texts = opened.all().await.unwrap_or_default();
+                let texts = opened.all(Store::Traces).await.unwrap_or_default();
                 let mut traces = Vec::new();
                 let mut bad = 0;
                 for text in &texts {
@@ -69,7 +69,7 @@ pub fn keep(
 
 fn sync(
     store: RwSignal<TraceStore>,
-    db: StoredValue<Option<TraceDb>, LocalStorage>,
+    db: StoredValue<Option<Db>, LocalStorage>,
     kept: StoredValue<Kept, LocalStorage>,
     notice: RwSignal<Option<String>>,
 ) {
@@ -105,14 +105,14 @@ fn sync(
     });
     spawn_local(async move {
         for (id, _, text) in changed {
-            if let Err(e) = db.put(&id, &text).await {
+            if let Err(e) = db.put(Store::Traces, &id, &text).await {
                 notice.set(Some(format!(
                     "A trace could not be saved ({e}); it is kept in memory only."
                 )));
             }
         }
         for id in removed {
-            let _ = db.delete(&id).await;
+            let _ = db.delete(Store::Traces, &id).await;
         }
     });
     let gone = kept.with_value(|kept| {

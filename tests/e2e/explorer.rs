@@ -282,6 +282,17 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     );
     assert!(page.text("#cited").await.contains("parking:1"));
 
+    // The indexed documents come back after a reload.
+    page.client.refresh().await.unwrap();
+    page.click("#corpus-panel > summary").await;
+    page.wait_for(|p| async move {
+        p.text("#corpus-status")
+            .await
+            .contains("Indexed 3 documents")
+    })
+    .await;
+    assert!(page.text("#documents-list").await.contains("kitchen.txt"));
+
     // Back to the handbook alone.
     page.click("#reset-corpus").await;
     page.wait_for(|p| async move {
