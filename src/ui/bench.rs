@@ -96,6 +96,9 @@ pub fn BenchPanel(
     view! {
         <details class="bench-panel">
             <summary id="bench-summary-toggle">"Benchmark"</summary>
+            <Show when=move || !runner.corpus.has_handbook()>
+                <p id="bench-no-handbook" class="error">"The bundled questions expect answers from the handbook, which is not among the indexed documents: hit@k will be 0. Reset to the handbook, or add it back, to benchmark retrieval."</p>
+            </Show>
             <div class="settings">
                 <label for="bench-count">"Questions"</label>
                 <input

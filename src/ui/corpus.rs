@@ -113,6 +113,18 @@ impl Corpus {
         }
     }
 
+    /// Whether the bundled handbook, unchanged, is among the indexed documents (the
+    /// benchmark's expected sections are in it).
+    pub fn has_handbook(&self) -> bool {
+        self.indexed.with(|i| {
+            i.as_ref().is_none_or(|i| {
+                i.documents
+                    .iter()
+                    .any(|d| d.name == "handbook" && d.text == HANDBOOK_MD)
+            })
+        })
+    }
+
     pub fn engine(&self) -> Option<Arc<Engine>> {
         self.indexed
             .with_untracked(|i| i.as_ref().map(|i| i.engine.clone()))
@@ -205,8 +217,9 @@ impl Corpus {
             }));
             self.progress.set(None);
             self.status.set(Some(format!(
-                "Indexed {n_docs} document{}: {n_chunks} chunks in {ms:.0} ms.",
-                if n_docs == 1 { "" } else { "s" }
+                "Indexed {}: {} in {ms:.0} ms.",
+                plural(n_docs, "document"),
+                plural(n_chunks, "chunk")
             )));
         });
     }
@@ -240,6 +253,11 @@ fn elapsed_ms(since: std::time::SystemTime) -> f64 {
         .unwrap_or(Duration::ZERO)
         .as_secs_f64()
         * 1e3
+}
+
+/// `1 chunk`, `2 chunks`.
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `12.3 KB` / `4.5 MB`.
@@ -303,7 +321,8 @@ pub fn CorpusPanel(corpus: Corpus) -> impl IntoView {
                                 .map(|c| (c.id.clone(), c.text.chars().count()))
                                 .collect();
                             let more = count - listed.len();
-                            (format!("{sections} sections · {count} chunks"), listed, more)
+                            let summary = format!("{} · {}", plural(sections, "section"), plural(count, "chunk"));
+                            (summary, listed, more)
                         }
                     };
                     let rows = chunks

@@ -330,7 +330,10 @@ fn waterfall_row(
     let bar_class = format!("wf-bar kind-{}", r.kind.to_lowercase());
     let id = r.span_id.clone();
     let collapsed = outline.with_untracked(|o| o.is_collapsed(&id));
-    let toggle = r.has_children.then(|| {
+    let toggle = if !r.has_children {
+        // Keeps leaf names in line with their siblings' names.
+        view! { <span class="wf-toggle" aria-hidden="true"></span> }.into_any()
+    } else {
         let id = id.clone();
         view! {
             <button
@@ -346,7 +349,8 @@ fn waterfall_row(
                 {if collapsed { "▸" } else { "▾" }}
             </button>
         }
-    });
+        .into_any()
+    };
     let (on_cursor, click_id) = (id.clone(), id.clone());
     view! {
         <div

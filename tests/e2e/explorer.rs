@@ -270,7 +270,7 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     let office = page
         .text("#documents-list li.doc[data-name='office.md']")
         .await;
-    assert!(office.contains("1 sections · 1 chunks"), "{office}");
+    assert!(office.contains("1 section · 1 chunk"), "{office}");
     assert!(office.contains("parking:1"), "{office}");
 
     page.ask("What is the visitor parking code?", "rag", false)
@@ -292,6 +292,25 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     })
     .await;
     assert!(page.text("#documents-list").await.contains("kitchen.txt"));
+    page.click("#documents-list li.doc[data-name='office.md'] summary")
+        .await;
+    page.screenshot("e2e-documents.png").await;
+
+    // Without the handbook, the benchmark says its hit@k cannot count.
+    page.click("#documents-list li.doc[data-name='handbook'] .remove-doc")
+        .await;
+    page.click("#reindex").await;
+    page.wait_for(|p| async move {
+        p.text("#corpus-status")
+            .await
+            .contains("Indexed 2 documents")
+    })
+    .await;
+    page.click("#bench-summary-toggle").await;
+    assert!(page
+        .text("#bench-no-handbook")
+        .await
+        .contains("hit@k will be 0"));
 
     // Back to the handbook alone.
     page.click("#reset-corpus").await;
@@ -302,6 +321,7 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     })
     .await;
     assert_eq!(page.count("#documents-list li.doc").await, 1);
+    assert_eq!(page.count("#bench-no-handbook").await, 0);
     page.ask("What is the visitor parking code?", "rag", false)
         .await;
     assert!(!page.text("#answer").await.contains("4417"));
