@@ -15,7 +15,9 @@ use ragtrace::rag::pipeline::{ask, AskOptions, Models};
 use ragtrace::telemetry::export::{export, ExportSettings, ExportTarget, HttpResponse, Transport};
 use ragtrace::telemetry::otlp;
 use ragtrace::telemetry::provider::Telemetry;
+use ragtrace::telemetry::query::SpanQuery;
 use ragtrace::telemetry::redact::Redaction;
+use ragtrace::telemetry::store::TraceStore;
 use ragtrace::HANDBOOK_MD;
 
 fn median(mut runs: Vec<Duration>) -> Duration {
@@ -83,13 +85,24 @@ fn main() {
         "encode {n} spans to OTLP protobuf: {d:?} = {:.0} spans/s (median of 5)",
         n as f64 / d.as_secs_f64()
     );
+    let mut store = TraceStore::default();
+    store.add(spans.iter().take(4_000).cloned().collect());
+    let query = SpanQuery {
+        name: "generation".into(),
+        ..Default::default()
+    };
+    let d = time(5, || store.find_spans(&query).map(|f| f.len()));
+    println!(
+        "spans table over {} traces ({} spans), filtered by name: {d:?} (median of 5)",
+        store.traces.len(),
+        4_000
+    );
     match std::env::var("RAGTRACE_BENCH_PHOENIX") {
         Ok(base) => export_to_phoenix(&base, spans),
         Err(_) => println!("(set RAGTRACE_BENCH_PHOENIX=http://127.0.0.1:PORT to time an export to Phoenix; `make bench` does)"),
     }
 }
 
-/// The spans of `questions` offline RAG questions (four spans each).
 /// Indexing 10 MB the way the page does (sliced), natively: parsing, the slices, the end.
 fn ten_megabytes_in_slices() {
     let mut big = String::new();
@@ -122,6 +135,7 @@ fn ten_megabytes_in_slices() {
     );
 }
 
+/// The spans of `questions` offline RAG questions (four spans each).
 fn spans_of_questions(engine: &Engine, telemetry: &Telemetry, questions: usize) -> Vec<SpanData> {
     let models = || Models {
         chat: &OfflineChat,
