@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, Status};
+use opentelemetry::{Array, Value};
 use opentelemetry_sdk::trace::SpanData;
 
 use serde::{Deserialize, Serialize};
@@ -341,7 +342,7 @@ impl SpanRow {
         let attributes: Vec<(String, String)> = span
             .attributes
             .iter()
-            .map(|kv| (kv.key.to_string(), kv.value.to_string()))
+            .map(|kv| (kv.key.to_string(), display_value(&kv.value)))
             .collect();
         let get = |k: &str| {
             attributes
@@ -466,6 +467,32 @@ impl SpanRow {
             .iter()
             .find(|(k, _)| k == key)
             .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Numbers of an array attribute shown at most: embedding vectors run to thousands,
+/// and formatting them all made the spans table slow (the export keeps them whole).
+pub const MAX_ARRAY_SHOWN: usize = 64;
+
+/// An attribute value as the page shows it: arrays longer than [`MAX_ARRAY_SHOWN`]
+/// are cut, saying how long they are.
+fn display_value(value: &Value) -> String {
+    fn cut<T: std::fmt::Display>(items: &[T]) -> String {
+        let shown: Vec<String> = items
+            .iter()
+            .take(MAX_ARRAY_SHOWN)
+            .map(ToString::to_string)
+            .collect();
+        if items.len() > MAX_ARRAY_SHOWN {
+            format!("[{}, … ({} values in all)]", shown.join(","), items.len())
+        } else {
+            format!("[{}]", shown.join(","))
+        }
+    }
+    match value {
+        Value::Array(Array::F64(v)) if v.len() > MAX_ARRAY_SHOWN => cut(v),
+        Value::Array(Array::I64(v)) if v.len() > MAX_ARRAY_SHOWN => cut(v),
+        other => other.to_string(),
     }
 }
 

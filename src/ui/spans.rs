@@ -448,7 +448,7 @@ fn details(r: SpanRow) -> impl IntoView {
         let json = json.clone();
         spawn_local(async move {
             copied.set(Some(match browser::copy_to_clipboard(&json).await {
-                Ok(()) => format!("Copied {n} attributes as JSON."),
+                Ok(()) => format!("Copied {n} attributes as JSON (as shown: long vectors are cut; downloads keep them whole)."),
                 Err(e) => format!("The browser did not allow copying: {e}"),
             }));
         });
