@@ -3,10 +3,13 @@
 //! position). Each IndexedDB request is awaited by handing its success and error
 //! callbacks to a JavaScript promise.
 
+use std::cell::RefCell;
+
+use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbRequest, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
 
 use super::js_error;
 
@@ -40,27 +43,58 @@ pub struct Db {
 
 /// Resolves with the request's result once it succeeds.
 async fn done(request: &IdbRequest) -> Result<JsValue, String> {
+    settled(request, None).await
+}
+
+/// [`done`], also failing when `open` is blocked: another tab still holds an older
+/// version of the database open, and waiting for it would leave the page without
+/// storage, and its documents unindexed, until that tab closes.
+async fn settled(request: &IdbRequest, open: Option<&IdbOpenDbRequest>) -> Result<JsValue, String> {
     let promise = Promise::new(&mut |resolve, reject| {
         request.set_onsuccess(Some(&resolve));
         request.set_onerror(Some(&reject));
+        if let Some(open) = open {
+            open.set_onblocked(Some(&reject));
+        }
     });
     let outcome = JsFuture::from(promise).await;
     request.set_onsuccess(None);
     request.set_onerror(None);
-    outcome.map_err(|_| {
-        request
-            .error()
-            .ok()
-            .flatten()
-            .map_or("IndexedDB refused the request".into(), |e| e.message())
+    if let Some(open) = open {
+        open.set_onblocked(None);
+    }
+    outcome.map_err(|_| match request.error().ok().flatten() {
+        Some(e) => e.message(),
+        None if open.is_some() => {
+            "another tab of this page, opened before an update, holds the storage: close it and reload".into()
+        }
+        None => "IndexedDB refused the request".into(),
     })?;
     request.result().map_err(js_error)
 }
 
+type Opening = Shared<LocalBoxFuture<'static, Result<Db, String>>>;
+
+thread_local! {
+    /// The page's one opening of the database. IndexedDB queues a second open behind a
+    /// first that is blocked, so every user of storage must share one.
+    static OPENING: RefCell<Option<Opening>> = const { RefCell::new(None) };
+}
+
 impl Db {
-    /// Opens (creating on first use) the database; fails in browsers without IndexedDB
-    /// or where it is disabled (some private modes).
+    /// The database, opened (and created on first use) once per page; fails in browsers
+    /// without IndexedDB or where it is disabled (some private modes), and when another
+    /// tab holds an older version open.
     pub async fn open() -> Result<Db, String> {
+        let opening = OPENING.with(|o| {
+            o.borrow_mut()
+                .get_or_insert_with(|| Db::connect().boxed_local().shared())
+                .clone()
+        });
+        opening.await
+    }
+
+    async fn connect() -> Result<Db, String> {
         let factory = web_sys::window()
             .and_then(|w| w.indexed_db().ok().flatten())
             .ok_or("this browser offers no IndexedDB")?;
@@ -79,11 +113,14 @@ impl Db {
             }
         });
         request.set_onupgradeneeded(Some(on_upgrade.as_ref().unchecked_ref()));
-        let db = done(&request).await?;
+        let db: IdbDatabase = settled(&request, Some(&request)).await?.unchecked_into();
         request.set_onupgradeneeded(None);
-        Ok(Db {
-            db: db.unchecked_into(),
-        })
+        // A newer page asking for a newer version: let it have the database.
+        let closing = db.clone();
+        let on_version_change = Closure::<dyn FnMut()>::new(move || closing.close());
+        db.set_onversionchange(Some(on_version_change.as_ref().unchecked_ref()));
+        on_version_change.forget(); // lives as long as the connection
+        Ok(Db { db })
     }
 
     fn store(
