@@ -122,12 +122,14 @@ pub fn BenchPanel(
                 <span class="hint">{move || format!("{} / {}", done.get(), planned.get())}</span>
             </div>
             <Show when=move || !rows.with(Vec::is_empty)>
-                <table id="bench-results" class="bench">
-                    <thead>
-                        <tr><th>"Query"</th><th>"Top score"</th><th>"Results"</th><th>"Answer words"</th><th>"Retrieval ms"</th><th>"Generation ms"</th><th>"Total ms"</th><th>"Rank"</th></tr>
-                    </thead>
-                    <tbody>{table}</tbody>
-                </table>
+                <div class="bench-table-wrap">
+                    <table id="bench-results" class="bench">
+                        <thead>
+                            <tr><th>"Query"</th><th>"Top score"</th><th>"Results"</th><th>"Answer words"</th><th>"Retrieval ms"</th><th>"Generation ms"</th><th>"Total ms"</th><th>"Rank"</th></tr>
+                        </thead>
+                        <tbody>{table}</tbody>
+                    </table>
+                </div>
                 <p id="bench-summary" class="note">{summary}</p>
             </Show>
         </details>

@@ -10,6 +10,8 @@ use crate::telemetry::store::TraceStore;
 const MAX_QUERIES: usize = 12;
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 180.0;
+/// Room on the left for the millisecond scale.
+const AXIS: f64 = 48.0;
 const SERIES: [(&str, &str); 3] = [
     ("retrieval", "retrieval"),
     ("generation", "generation"),
@@ -52,13 +54,24 @@ pub fn LatencyChart(store: RwSignal<TraceStore>) -> impl IntoView {
             .iter()
             .flat_map(|(_, v)| v.iter().copied())
             .fold(1e-3, f64::max);
-        let group = WIDTH / data.len() as f64;
+        let group = (WIDTH - AXIS) / data.len() as f64;
+        // Gridlines with their values, so bar heights read as milliseconds.
+        let grid = [0.0, 0.5, 1.0]
+            .iter()
+            .map(|f| {
+                let y = HEIGHT - f * (HEIGHT - 20.0);
+                view! {
+                    <line class="grid" x1=AXIS x2=WIDTH y1=y y2=y></line>
+                    <text class="tick" x=AXIS - 4.0 y=y + 3.0 text-anchor="end">{format!("{:.1} ms", f * max)}</text>
+                }
+            })
+            .collect_view();
         let bar = (group * 0.8 / 3.0).min(28.0);
         let groups = data
             .iter()
             .enumerate()
             .map(|(i, (question, values))| {
-                let x0 = i as f64 * group + (group - 3.0 * bar) / 2.0;
+                let x0 = AXIS + i as f64 * group + (group - 3.0 * bar) / 2.0;
                 let bars = values
                     .iter()
                     .zip(SERIES)
@@ -96,6 +109,7 @@ pub fn LatencyChart(store: RwSignal<TraceStore>) -> impl IntoView {
             <h2>"Latency per question"</h2>
             <svg id="latency-chart" class="chart" viewBox=format!("0 0 {WIDTH} {}", HEIGHT + 20.0) role="img">
                 <title>"Time in retrieval, generation and the rest, per question"</title>
+                {grid}
                 {groups}
             </svg>
             <p class="legend">

@@ -791,6 +791,7 @@ async fn benchmark_error_demo_chart_and_sessions() {
         shares.contains("retrieval") && shares.contains("%"),
         "{shares}"
     );
+    page.screenshot("e2e-benchmark.png").await;
 
     // Every question of the tab shares one session id.
     let ids = page.trace_ids().await;
