@@ -3,7 +3,7 @@
 //! The `attribute` filter is typed text, parsed once into an [`AttributeFilter`].
 
 use std::cmp::Ordering;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 
@@ -93,15 +93,6 @@ pub struct FoundSpan {
     pub row: SpanRow,
 }
 
-impl FoundSpan {
-    /// Milliseconds since the Unix epoch.
-    pub fn start_ms(&self) -> f64 {
-        self.start
-            .duration_since(UNIX_EPOCH)
-            .map_or(0.0, |d| d.as_secs_f64() * 1e3)
-    }
-}
-
 impl TraceStore {
     /// The spans `query` selects, in its order.
     pub fn find_spans(&self, query: &SpanQuery) -> Result<Vec<FoundSpan>, QueryError> {
@@ -118,8 +109,7 @@ impl TraceStore {
                 t.rows().into_iter().map(move |row| FoundSpan {
                     trace_id: t.trace_id.clone(),
                     question: question.clone(),
-                    start: t0.unwrap_or(UNIX_EPOCH)
-                        + std::time::Duration::from_secs_f64(row.offset_ms / 1e3),
+                    start: t0.unwrap_or(UNIX_EPOCH) + Duration::from_secs_f64(row.offset_ms / 1e3),
                     row,
                 })
             })
