@@ -193,6 +193,14 @@ pub fn Waterfall(
     let scroll_top = RwSignal::new(0);
     let first =
         Memo::new(move |_| (scroll_top.get() / ROW_PX).saturating_sub(OVERSCAN).max(0) as usize);
+    // Another trace starts at its top.
+    Effect::new(move |_| {
+        rows.track();
+        scroll_top.set(0);
+        if let Some(el) = view_port.get_untracked() {
+            el.set_scroll_top(0);
+        }
+    });
     Effect::new(move |_| {
         if let Some(id) = selected_span.get() {
             rows.with_untracked(|rows| outline.update(|o| o.reveal(rows, &id)));
@@ -261,7 +269,7 @@ pub fn Waterfall(
         let total = total.get();
         let first = first.get();
         shown.with(|shown| {
-            let first = first.min(shown.len());
+            let first = first.min(shown.len().saturating_sub(VIEW_ROWS));
             let last = (first + VIEW_ROWS + 2 * OVERSCAN as usize).min(shown.len());
             let above = format!("height: {}px", first as i32 * ROW_PX);
             let below = format!("height: {}px", (shown.len() - last) as i32 * ROW_PX);

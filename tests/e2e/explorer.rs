@@ -82,6 +82,48 @@ async fn the_waterfall_collapses_and_follows_the_keyboard() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_waterfall_keeps_the_cursor_in_view() {
+    let page = Page::open().await;
+    let trace = temp_file("long-trace.json", ragtrace_trace_json(300).as_bytes());
+    page.upload("#import", &trace).await;
+    page.wait_for(|p| async move { p.count("#trace-list li").await == 1 })
+        .await;
+    page.click("#trace-list li").await;
+    page.wait_for(|p| async move { p.count("#waterfall[data-rows='300'] .wf-row").await > 0 })
+        .await;
+    // Only the rows in view (and a margin) are in the page.
+    let in_dom = page.count("#waterfall .wf-row").await;
+    assert!((20..100).contains(&in_dom), "{in_dom} rows in the DOM");
+
+    // Forty rows down, the cursor's row is in the page and in view.
+    let downs: String = std::iter::repeat_n(char::from(Key::Down), 41).collect();
+    page.client
+        .find(fantoccini::Locator::Css("#waterfall"))
+        .await
+        .unwrap()
+        .send_keys(&downs)
+        .await
+        .unwrap();
+    page.wait_for(|p| async move {
+        p.js("const w = document.querySelector('#waterfall'), c = w.querySelector('.wf-row.cursor'); \
+              if (!c) return false; const a = w.getBoundingClientRect(), b = c.getBoundingClientRect(); \
+              return w.scrollTop > 0 && b.top >= a.top && b.bottom <= a.bottom")
+            .await
+            == true
+    })
+    .await;
+    let cursor = page.text("#waterfall .wf-row.cursor .wf-name").await;
+    page.press("#waterfall", Key::Enter).await;
+    page.wait_for(|p| {
+        let cursor = cursor.clone();
+        async move { p.text("#details h2").await == format!("Span: {cursor}") }
+    })
+    .await;
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn span_details_show_json_copy_and_stack_traces() {
     let page = Page::open().await;
     page.ask(SEED_QUESTION, "rag", true).await;
