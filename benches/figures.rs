@@ -3,16 +3,19 @@
 
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use opentelemetry::trace::{Span as _, Tracer as _};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanData;
 use pollster::block_on;
+use ragtrace::http::{HttpClient, HttpError, Request, Response};
 use ragtrace::model::offline::OfflineChat;
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::{Engine, IndexJob};
 use ragtrace::rag::index::SearchMode;
 use ragtrace::rag::pipeline::{ask, AskOptions, Models};
-use ragtrace::telemetry::export::{export, ExportSettings, ExportTarget, HttpResponse, Transport};
+use ragtrace::telemetry::delivery::deliver;
+use ragtrace::telemetry::export::{ExportSettings, ExportTarget};
 use ragtrace::telemetry::otlp;
 use ragtrace::telemetry::provider::Telemetry;
 use ragtrace::telemetry::query::SpanQuery;
@@ -79,7 +82,10 @@ fn main() {
     let spans = spans_of_questions(&engine, &telemetry, 2_500);
     let n = spans.len();
     let d = time(5, || {
-        otlp::encode_batches(spans.clone(), &telemetry.resource, otlp::MAX_BATCH_BYTES)
+        otlp::batches(spans.clone(), &telemetry.resource, otlp::MAX_BATCH_BYTES)
+            .into_iter()
+            .map(|b| otlp::encode(b, &telemetry.resource))
+            .collect::<Vec<_>>()
     });
     println!(
         "encode {n} spans to OTLP protobuf: {d:?} = {:.0} spans/s (median of 5)",
@@ -165,7 +171,8 @@ fn export_to_phoenix(base: &str, spans: Vec<SpanData>) {
     };
     let target = ExportTarget::parse(&settings, "", "http://bench").expect("valid endpoint");
     let t = Instant::now();
-    block_on(export(&Ureq, &target, spans)).expect("Phoenix accepts the spans");
+    let outcome = block_on(deliver(&Ureq, &target, spans));
+    assert_eq!(outcome.stopped, None, "Phoenix accepts the spans");
     let sent = t.elapsed();
     let mut count = 0;
     // Phoenix ingests asynchronously (and slowly for spans carrying vectors): poll
@@ -207,35 +214,32 @@ fn count_spans(base: &str, project: &str) -> usize {
 /// Blocking HTTP for the benchmark (the page uses fetch).
 struct Ureq;
 
-impl Transport for Ureq {
-    async fn post(
-        &self,
-        url: &str,
-        headers: &[(&'static str, String)],
-        body: Vec<u8>,
-    ) -> Result<HttpResponse, String> {
-        let mut request = ureq::post(url);
-        for (name, value) in headers {
-            request = request.header(*name, value);
+impl HttpClient for Ureq {
+    async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        let mut call = ureq::post(&request.url)
+            .config()
+            .http_status_as_error(false)
+            .timeout_global(Some(request.timeout))
+            .build();
+        for (name, value) in &request.headers {
+            call = call.header(*name, value);
         }
-        match request.send(&body[..]) {
-            Ok(mut r) => Ok(HttpResponse {
-                status: r.status().as_u16(),
-                body: r.body_mut().read_to_string().unwrap_or_default(),
-            }),
-            Err(ureq::Error::StatusCode(status)) => Ok(HttpResponse {
-                status,
-                body: String::new(),
-            }),
-            Err(e) => Err(e.to_string()),
-        }
+        let mut answer = call
+            .send(&request.body[..])
+            .map_err(|e| HttpError::Broken(e.to_string()))?;
+        let body = answer.body_mut().read_to_vec().unwrap_or_default();
+        Ok(Response {
+            status: answer.status().as_u16(),
+            headers: Vec::new(),
+            body: futures_util::stream::iter([Ok(body)]).boxed_local(),
+        })
     }
 
-    async fn reachable(&self, url: &str) -> bool {
-        ureq::get(url).call().is_ok()
+    async fn sleep(&self, duration: Duration) {
+        std::thread::sleep(duration);
     }
 
-    async fn gzip(&self, _body: Vec<u8>) -> Result<Vec<u8>, String> {
-        Err("the benchmark sends uncompressed bodies".into())
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
     }
 }

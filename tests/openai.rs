@@ -1,64 +1,20 @@
-//! The OpenAI-compatible client against a scripted transport: streaming, usage, error
-//! mapping, retries and the embedding cache.
+//! The OpenAI-compatible client against a scripted HTTP client: streaming, usage, error
+//! mapping, retries, scrubbed keys, stalled streams and embeddings (batched, cached,
+//! checked).
 #![cfg(not(target_arch = "wasm32"))]
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
+mod common;
+
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use common::http::{Answer, Script};
 use pollster::block_on;
-use ragtrace::model::openai::{
-    Body, EmbeddingCache, HttpHead, ModelSettings, ModelTransport, OpenAi, OpenAiConfig,
-};
+use ragtrace::http::HttpError;
+use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig, IDLE_TIMEOUT};
 use ragtrace::model::{CallObserver, ChatModel, Embedder, Message, ModelError};
 
-/// A scripted answer: status, `Retry-After`, body chunks.
-type Answer = (u16, Option<f64>, Vec<&'static str>);
-/// A request seen: URL, headers, body.
-type Request = (String, Vec<(&'static str, String)>, String);
 /// What a test expects of an error.
 type Check = fn(&ModelError) -> bool;
-
-/// Answers with the scripted answers in order; records requests.
-#[derive(Default)]
-struct Script {
-    answers: RefCell<VecDeque<Answer>>,
-    requests: RefCell<Vec<Request>>,
-    slept: RefCell<Vec<Duration>>,
-}
-
-impl ModelTransport for &Script {
-    async fn post(
-        &self,
-        url: &str,
-        headers: &[(&'static str, String)],
-        body: String,
-    ) -> Result<(HttpHead, Body), ModelError> {
-        self.requests
-            .borrow_mut()
-            .push((url.into(), headers.to_vec(), body));
-        let (status, retry_after, chunks) = self
-            .answers
-            .borrow_mut()
-            .pop_front()
-            .expect("a scripted answer");
-        let stream =
-            futures_util::stream::iter(chunks.into_iter().map(|c| Ok(c.as_bytes().to_vec())))
-                .boxed_local();
-        Ok((
-            HttpHead {
-                status,
-                retry_after,
-            },
-            stream,
-        ))
-    }
-
-    async fn sleep(&self, duration: Duration) {
-        self.slept.borrow_mut().push(duration);
-    }
-}
 
 #[derive(Default)]
 struct Heard {
@@ -93,11 +49,7 @@ const STREAM: [&str; 4] = [
 
 #[test]
 fn streams_deltas_across_chunk_boundaries_and_reads_usage() {
-    let script = Script::default();
-    script
-        .answers
-        .borrow_mut()
-        .push_back((200, None, STREAM.to_vec()));
+    let script = Script::answers(vec![Answer::chunks(200, &STREAM)]);
     let client = OpenAi::new(config(), &script, EmbeddingCache::default());
     let mut heard = Heard::default();
     let reply =
@@ -110,10 +62,13 @@ fn streams_deltas_across_chunk_boundaries_and_reads_usage() {
     );
 
     let requests = script.requests.borrow();
-    let (url, headers, body) = &requests[0];
-    assert_eq!(url, "http://127.0.0.1:9/v1/chat/completions");
-    assert!(headers.contains(&("authorization", "Bearer sk-test".into())));
-    let body: serde_json::Value = serde_json::from_str(body).unwrap();
+    let request = &requests[0];
+    assert_eq!(request.url, "http://127.0.0.1:9/v1/chat/completions");
+    assert!(request
+        .headers
+        .contains(&("authorization", "Bearer sk-test".into())));
+    assert_eq!(request.idle_timeout, Some(IDLE_TIMEOUT));
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
     assert_eq!(body["stream"], true);
     assert_eq!(body["stream_options"]["include_usage"], true);
     assert_eq!(body["messages"][1]["role"], "user");
@@ -122,20 +77,41 @@ fn streams_deltas_across_chunk_boundaries_and_reads_usage() {
 #[test]
 fn broken_streams_are_malformed_not_panics() {
     for chunks in [vec!["data: {not json}\n\n"], vec![STREAM[0], STREAM[1]]] {
-        let script = Script::default();
-        script.answers.borrow_mut().push_back((200, None, chunks));
-        let err = block_on(
-            OpenAi::new(config(), &script, EmbeddingCache::default())
-                .chat(&[Message::user("q")], &mut ()),
-        )
-        .unwrap_err();
+        let err = chat(Script::answers(vec![Answer::chunks(200, &chunks)])).unwrap_err();
         assert!(matches!(err, ModelError::Malformed(_)), "{err:?}");
     }
 }
 
+/// One chat call of a client over `script`.
+fn chat(script: Script) -> Result<ragtrace::model::ChatResponse, ModelError> {
+    block_on(
+        OpenAi::new(config(), &script, EmbeddingCache::default())
+            .chat(&[Message::user("q")], &mut ()),
+    )
+}
+
 #[test]
-fn errors_say_what_to_do_and_429_is_retried_after_its_delay() {
-    let cases: [(u16, &str, Check); 3] = [
+fn a_stream_that_goes_silent_fails_with_a_clear_message() {
+    let stalled = HttpError::Stalled {
+        url: "http://127.0.0.1:9/v1/chat/completions".into(),
+        after: IDLE_TIMEOUT,
+    };
+    let script = Script::answers(vec![Answer::Cut(
+        vec![STREAM[0].as_bytes().to_vec()],
+        stalled.clone(),
+    )]);
+    let err = chat(script).unwrap_err();
+    assert_eq!(err, ModelError::Http(stalled));
+    assert!(
+        err.to_string()
+            .contains("stopped sending mid-answer for 30 s"),
+        "{err}"
+    );
+}
+
+#[test]
+fn errors_say_what_to_do_without_the_key_the_server_echoed() {
+    let cases: [(u16, &str, Check); 4] = [
         (401, "Incorrect API key provided", |e| {
             matches!(e, ModelError::Unauthorized { .. })
                 && e.to_string().contains("check your API key")
@@ -146,40 +122,35 @@ fn errors_say_what_to_do_and_429_is_retried_after_its_delay() {
         (400, "bad request", |e| {
             matches!(e, ModelError::Rejected { status: 400, .. })
         }),
+        (500, "oops", |e| {
+            matches!(e, ModelError::Server { status: 500, .. })
+        }),
     ];
     for (status, message, check) in cases {
-        let script = Script::default();
-        let body: &'static str = Box::leak(
-            format!(r#"{{"error":{{"message":"{message}","type":"invalid_request_error"}}}}"#)
-                .into_boxed_str(),
+        let body = format!(
+            r#"{{"error":{{"message":"{message}: sk-tes*****est, you sent sk-test","type":"invalid_request_error"}}}}"#
         );
-        script
-            .answers
-            .borrow_mut()
-            .push_back((status, None, vec![body]));
-        let err = block_on(
-            OpenAi::new(config(), &script, EmbeddingCache::default())
-                .chat(&[Message::user("q")], &mut ()),
-        )
-        .unwrap_err();
+        let script = Script::answers(vec![Answer::status(status, &body)]);
+        let err = chat(script).unwrap_err();
         assert!(check(&err), "{status}: {err}");
-        assert!(err.to_string().contains(message));
+        let text = err.to_string();
+        assert!(text.contains(message), "{text}");
+        assert!(!text.contains("sk-tes"), "a key shape leaked: {text}");
     }
+}
 
-    let script = Script::default();
-    script.answers.borrow_mut().push_back((
-        429,
-        Some(2.0),
-        vec![r#"{"error":{"message":"Rate limit reached"}}"#],
-    ));
-    script
-        .answers
-        .borrow_mut()
-        .push_back((500, None, vec!["oops"]));
-    script
-        .answers
-        .borrow_mut()
-        .push_back((200, None, STREAM.to_vec()));
+#[test]
+fn only_429_502_503_504_are_retried_after_their_delay() {
+    let script = Script::answers(vec![
+        Answer::status(429, r#"{"error":{"message":"Rate limit reached"}}"#)
+            .with_header("retry-after", "2"),
+        Answer::status(503, "busy").with_header("Retry-After", "nan"),
+        Answer::status(502, "gateway").with_header(
+            "retry-after",
+            "Tue, 14 Nov 2023 22:13:25 GMT", // 5 s after the script's clock
+        ),
+        Answer::chunks(200, &STREAM),
+    ]);
     let mut heard = Heard::default();
     let reply = block_on(
         OpenAi::new(config(), &script, EmbeddingCache::default())
@@ -187,35 +158,29 @@ fn errors_say_what_to_do_and_429_is_retried_after_its_delay() {
     )
     .unwrap();
     assert_eq!(reply.content, "Thirty days.");
-    assert_eq!(heard.retries, [(1, 429, 2.0), (2, 500, 2.0)]);
-    assert_eq!(
-        *script.slept.borrow(),
-        [Duration::from_secs(2), Duration::from_secs(2)]
+    let statuses: Vec<u16> = heard.retries.iter().map(|r| r.1).collect();
+    assert_eq!(statuses, [429, 503, 502]);
+    let slept = script.slept.borrow();
+    assert_eq!(slept[0], Duration::from_secs(2));
+    // `nan` is no delay: the backoff (2 s ± 20 % at attempt 2) applies.
+    assert!(
+        (1.6..=2.4).contains(&slept[1].as_secs_f64()),
+        "{:?}",
+        slept[1]
     );
+    assert_eq!(slept[2], Duration::from_secs(5));
 
-    let script = Script::default();
-    for _ in 0..4 {
-        script
-            .answers
-            .borrow_mut()
-            .push_back((429, Some(0.0), vec!["{}"]));
-    }
-    let err = block_on(
-        OpenAi::new(config(), &script, EmbeddingCache::default())
-            .chat(&[Message::user("q")], &mut ()),
-    )
-    .unwrap_err();
+    let script = Script::new(|_| Answer::status(429, "{}").with_header("retry-after", "0"));
+    let err = chat(script).unwrap_err();
     assert!(matches!(err, ModelError::RateLimited { .. }));
 }
 
 #[test]
 fn embeddings_are_batched_unit_length_and_cached() {
-    let script = Script::default();
-    script.answers.borrow_mut().push_back((
+    let script = Script::answers(vec![Answer::status(
         200,
-        None,
-        vec![r#"{"object":"list","data":[{"object":"embedding","index":1,"embedding":[0,2]},{"object":"embedding","index":0,"embedding":[3,4]}],"model":"e","usage":{"prompt_tokens":2,"total_tokens":2}}"#],
-    ));
+        r#"{"object":"list","data":[{"object":"embedding","index":1,"embedding":[0,2]},{"object":"embedding","index":0,"embedding":[3,4]}],"model":"e","usage":{"prompt_tokens":2,"total_tokens":2}}"#,
+    )]);
     let client = OpenAi::new(config(), &script, EmbeddingCache::default());
     let texts = vec!["a".to_string(), "b".to_string()];
     let v = block_on(client.embed(&texts)).unwrap();
@@ -226,6 +191,28 @@ fn embeddings_are_batched_unit_length_and_cached() {
         vec![vec![0.0, 1.0]]
     );
     assert_eq!(script.requests.borrow().len(), 1);
+}
+
+#[test]
+fn malformed_embedding_answers_are_errors_not_panics() {
+    let item = |i: &str| format!(r#"{{"object":"embedding","index":{i},"embedding":[1,0]}}"#);
+    for (items, says) in [
+        (vec![item("0"), item("0")], "repeats index 0"),
+        (vec![item("0"), item("7")], "index 7, out of range"),
+        (vec![item("0")], "1 vectors for 2 texts"),
+        (
+            vec![item("0"), r#"{"embedding":[1,0]}"#.into()],
+            "not what the API returns",
+        ),
+        (vec![item("0"), item("-1")], "not what the API returns"),
+    ] {
+        let body = format!(r#"{{"object":"list","data":[{}]}}"#, items.join(","));
+        let script = Script::answers(vec![Answer::status(200, &body)]);
+        let client = OpenAi::new(config(), &script, EmbeddingCache::default());
+        let err = block_on(client.embed(&["a".into(), "b".into()])).unwrap_err();
+        assert!(matches!(err, ModelError::Malformed(_)), "{err:?}");
+        assert!(err.to_string().contains(says), "{err}");
+    }
 }
 
 #[test]
@@ -255,4 +242,6 @@ fn settings_choose_offline_or_say_what_is_wrong() {
         .unwrap()
         .unwrap();
     assert!(!format!("{cfg:?}").contains("sk-secret"));
+    let err = OpenAiConfig::parse(&ModelSettings::default(), "sk-\u{00e9}t\u{00e9}").unwrap_err();
+    assert!(err.to_string().contains("API key"), "{err}");
 }

@@ -9,7 +9,7 @@ use futures_util::future::{FutureExt, LocalBoxFuture, Shared};
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransactionMode};
+use web_sys::{IdbDatabase, IdbOpenDbRequest, IdbRequest, IdbTransaction, IdbTransactionMode};
 
 use super::js_error;
 
@@ -73,6 +73,24 @@ async fn settled(request: &IdbRequest, open: Option<&IdbOpenDbRequest>) -> Resul
     request.result().map_err(js_error)
 }
 
+/// Resolves once a write transaction commits (a write is only kept then); fails with
+/// the reason, e.g. a `QuotaExceededError`, when it aborts.
+async fn committed(tx: &IdbTransaction) -> Result<(), String> {
+    let promise = Promise::new(&mut |resolve, reject| {
+        tx.set_oncomplete(Some(&resolve));
+        tx.set_onerror(Some(&reject));
+        tx.set_onabort(Some(&reject));
+    });
+    let outcome = JsFuture::from(promise).await;
+    tx.set_oncomplete(None);
+    tx.set_onerror(None);
+    tx.set_onabort(None);
+    outcome.map(|_| ()).map_err(|_| match tx.error() {
+        Some(e) => format!("{}: {}", e.name(), e.message()),
+        None => "IndexedDB did not keep the write".into(),
+    })
+}
+
 type Opening = Shared<LocalBoxFuture<'static, Result<Db, String>>>;
 
 thread_local! {
@@ -123,47 +141,62 @@ impl Db {
         Ok(Db { db })
     }
 
-    fn store(
+    fn transaction(
         &self,
         store: Store,
         mode: IdbTransactionMode,
-    ) -> Result<web_sys::IdbObjectStore, String> {
-        self.db
+    ) -> Result<(IdbTransaction, web_sys::IdbObjectStore), String> {
+        let tx = self
+            .db
             .transaction_with_str_and_mode(store.name(), mode)
-            .and_then(|t| t.object_store(store.name()))
-            .map_err(js_error)
+            .map_err(js_error)?;
+        let objects = tx.object_store(store.name()).map_err(js_error)?;
+        Ok((tx, objects))
+    }
+
+    /// Runs one write on `store` and waits for its transaction to commit.
+    async fn write(
+        &self,
+        store: Store,
+        op: impl FnOnce(&web_sys::IdbObjectStore) -> Result<IdbRequest, JsValue>,
+    ) -> Result<(), String> {
+        let (tx, objects) = self.transaction(store, IdbTransactionMode::Readwrite)?;
+        op(&objects).map_err(js_error)?;
+        committed(&tx).await
     }
 
     /// Writes (or replaces) the record `key`.
     pub async fn put(&self, store: Store, key: &str, value: &str) -> Result<(), String> {
-        let request = self
-            .store(store, IdbTransactionMode::Readwrite)?
-            .put_with_key(&value.into(), &key.into())
-            .map_err(js_error)?;
-        done(&request).await.map(|_| ())
+        self.write(store, |o| o.put_with_key(&value.into(), &key.into()))
+            .await
     }
 
     pub async fn delete(&self, store: Store, key: &str) -> Result<(), String> {
-        let request = self
-            .store(store, IdbTransactionMode::Readwrite)?
-            .delete(&key.into())
-            .map_err(js_error)?;
-        done(&request).await.map(|_| ())
+        self.write(store, |o| o.delete(&key.into())).await
     }
 
-    /// Deletes every record of `store`.
-    pub async fn clear(&self, store: Store) -> Result<(), String> {
-        let request = self
-            .store(store, IdbTransactionMode::Readwrite)?
-            .clear()
-            .map_err(js_error)?;
-        done(&request).await.map(|_| ())
+    /// Replaces every record of `store` by `records` (key, value), in one transaction:
+    /// a failure leaves the old records whole.
+    pub async fn replace_all(
+        &self,
+        store: Store,
+        records: &[(String, String)],
+    ) -> Result<(), String> {
+        self.write(store, |o| {
+            let mut last = o.clear()?;
+            for (key, value) in records {
+                last = o.put_with_key(&value.as_str().into(), &key.as_str().into())?;
+            }
+            Ok(last)
+        })
+        .await
     }
 
     /// Every record's value, in key order.
     pub async fn all(&self, store: Store) -> Result<Vec<String>, String> {
         let request = self
-            .store(store, IdbTransactionMode::Readonly)?
+            .transaction(store, IdbTransactionMode::Readonly)?
+            .1
             .get_all()
             .map_err(js_error)?;
         let values: Array = done(&request).await?.unchecked_into();

@@ -1,5 +1,6 @@
 //! Thin browser I/O (wasm32 only), no logic of its own:
-//! - [`fetch`]: [`fetch::BrowserHttp`], the page's [`crate::telemetry::export::Transport`].
+//! - [`fetch`]: [`fetch::BrowserHttp`], the page's [`crate::http::HttpClient`].
+//! - [`lifecycle`]: one exporting tab at a time, news between tabs, page hide.
 //! - [`storage`]: settings in localStorage, the API key in session or local storage.
 //! - [`file`]: downloading text as a file and reading an uploaded file.
 //! - [`idb`]: traces and documents kept in IndexedDB across reloads.
@@ -7,6 +8,7 @@
 pub mod fetch;
 pub mod file;
 pub mod idb;
+pub mod lifecycle;
 pub mod storage;
 
 use wasm_bindgen::{JsCast, JsValue};

@@ -94,7 +94,7 @@ pub enum ModelError {
     NotFound { message: String },
     #[error("rate limited (HTTP 429), still after retrying: wait a minute or check your quota. The server said: {message}")]
     RateLimited { message: String },
-    #[error("the model server failed (HTTP {status}), still after retrying: {message}")]
+    #[error("the model server failed (HTTP {status}): {message}")]
     Server { status: u16, message: String },
     #[error("the server at {base_url} answered HTTP {status}: {message}")]
     Rejected {
@@ -102,12 +102,9 @@ pub enum ModelError {
         message: String,
         base_url: String,
     },
-    #[error("could not reach {url}: the network is down, the server is not running, or it does not allow this page's origin (CORS)")]
-    Network { url: String },
-    #[error("no answer within {0} s: the request timed out")]
-    Timeout(u32),
-    #[error("stopped")]
-    Aborted,
+    /// No (whole) answer: network, CORS, timeout, a stalled stream, or Stop.
+    #[error("{0}")]
+    Http(#[from] crate::http::HttpError),
     #[error("the model's answer is malformed: {0}")]
     Malformed(String),
 }

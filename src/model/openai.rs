@@ -1,14 +1,16 @@
 //! [`OpenAi`]: the OpenAI-compatible chat and embedding client (OpenAI, Ollama, vLLM,
-//! llama.cpp, LM Studio …), written against [`ModelTransport`] so that everything but
-//! the bytes on the wire is tested natively.
+//! llama.cpp, LM Studio …), written against the page's [`HttpClient`] seam so that
+//! everything but the bytes on the wire is tested natively.
 //!
 //! - Chat: `POST {base}/chat/completions` with `stream: true` and
 //!   `stream_options.include_usage`; the server-sent events are parsed incrementally
 //!   (`eventsource-stream`) and every content delta is handed to the caller's
 //!   [`CallObserver`] as it arrives.
 //! - Embeddings: `POST {base}/embeddings` in batches, cached per (model, text).
-//! - Failures become [`ModelError`]s that say what to do; 429 and 5xx are retried
-//!   (honouring `Retry-After`), each retry reported to the observer.
+//! - Failures become [`ModelError`]s that say what to do, with any key the server
+//!   echoed scrubbed out; 429, 502, 503 and 504 are retried (honouring `Retry-After`),
+//!   each retry reported to the observer. A stream that goes silent for
+//!   [`IDLE_TIMEOUT`] fails instead of hanging.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -16,21 +18,25 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use eventsource_stream::Eventsource;
-use futures_util::stream::LocalBoxStream;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, Usage};
-use crate::secret::ApiKey;
+use crate::http::{self, Body, HttpClient, Request};
+use crate::secret::{scrub, ApiKey};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_CHAT_MODEL: &str = "gpt-4.1-mini";
 pub const DEFAULT_EMBEDDING_MODEL: &str = "text-embedding-3-small";
 /// Inputs per embeddings request (the API allows 2,048; smaller keeps bodies modest).
 const EMBEDDING_BATCH: usize = 256;
-/// Retries of a 429 or 5xx before giving up.
+/// Retries of a 429, 502, 503 or 504 before giving up.
 const MAX_RETRIES: u32 = 3;
+/// How long a call may take to start answering.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a streamed answer may stay silent between two chunks.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Model settings as the user entered them; persisted (without the key).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +102,7 @@ impl OpenAiConfig {
                 Ok(v.to_string())
             }
         };
+        http::header_value("API key", key).map_err(ModelError::Settings)?;
         if !(0.0..=2.0).contains(&settings.temperature) {
             return Err(ModelError::Settings(
                 "the temperature must be between 0 and 2".into(),
@@ -119,29 +126,6 @@ impl OpenAiConfig {
     }
 }
 
-/// The status of an HTTP answer and its `Retry-After`, in seconds.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct HttpHead {
-    pub status: u16,
-    pub retry_after: Option<f64>,
-}
-
-/// A response body, chunk by chunk as it arrives.
-pub type Body = LocalBoxStream<'static, Result<Vec<u8>, ModelError>>;
-
-/// How the client reaches the server: fetch in the page, a fake in tests.
-#[allow(async_fn_in_trait)]
-pub trait ModelTransport {
-    /// POSTs a JSON body; fails only when no HTTP answer came back.
-    async fn post(
-        &self,
-        url: &str,
-        headers: &[(&'static str, String)],
-        body: String,
-    ) -> Result<(HttpHead, Body), ModelError>;
-    async fn sleep(&self, duration: Duration);
-}
-
 /// Embeddings already fetched, by (model, text); shared by the clients of one page so a
 /// change of chat model does not re-embed the corpus.
 pub type EmbeddingCache = Rc<RefCell<HashMap<(String, String), Vec<f32>>>>;
@@ -153,7 +137,7 @@ pub struct OpenAi<T> {
     cache: EmbeddingCache,
 }
 
-impl<T: ModelTransport> OpenAi<T> {
+impl<T: HttpClient> OpenAi<T> {
     pub fn new(config: OpenAiConfig, transport: T, cache: EmbeddingCache) -> Self {
         OpenAi {
             config,
@@ -166,38 +150,41 @@ impl<T: ModelTransport> OpenAi<T> {
         &self.transport
     }
 
-    /// POSTs with retries of 429 and 5xx; returns the successful answer's body.
+    /// POSTs with retries of 429, 502, 503 and 504; returns the successful answer's
+    /// body.
     async fn post(
         &self,
         path: &str,
         body: String,
         observer: &mut dyn CallObserver,
     ) -> Result<Body, ModelError> {
-        let url = format!("{}{path}", self.config.base_url);
-        let headers = self.config.headers();
+        let mut request = Request::post(
+            format!("{}{path}", self.config.base_url),
+            body.into_bytes(),
+            TIMEOUT,
+        );
+        request.headers = self.config.headers();
+        request.idle_timeout = Some(IDLE_TIMEOUT);
         let mut attempt = 0;
         loop {
-            let (head, stream) = self.transport.post(&url, &headers, body.clone()).await?;
-            if (200..300).contains(&head.status) {
-                return Ok(stream);
+            let response = self.transport.send(request.clone()).await?;
+            if (200..300).contains(&response.status) {
+                return Ok(response.body);
             }
-            let text =
-                String::from_utf8_lossy(&collect(stream).await.unwrap_or_default()).into_owned();
-            let error = error_for(head, &text, &self.config.base_url);
-            let retryable = matches!(
-                error,
-                ModelError::RateLimited { .. } | ModelError::Server { .. }
-            );
-            if !retryable || attempt >= MAX_RETRIES {
+            let status = response.status;
+            let wait = response
+                .header("retry-after")
+                .and_then(|v| http::retry_after(v, self.transport.now(), http::MAX_BACKOFF));
+            let text = response.text().await.unwrap_or_default();
+            let text = scrub(&text, self.config.api_key.as_ref());
+            let error = error_for(status, &text, &self.config.base_url);
+            if !http::retryable(status) || attempt >= MAX_RETRIES {
                 return Err(error);
             }
             attempt += 1;
-            let wait = head
-                .retry_after
-                .unwrap_or(f64::from(1u32 << (attempt - 1)))
-                .clamp(0.0, 30.0);
-            observer.on_retry(attempt, head.status, wait);
-            self.transport.sleep(Duration::from_secs_f64(wait)).await;
+            let wait = wait.unwrap_or_else(|| http::backoff(attempt, self.transport.now()));
+            observer.on_retry(attempt, status, wait.as_secs_f64());
+            self.transport.sleep(wait).await;
         }
     }
 }
@@ -220,19 +207,16 @@ struct ErrorDetail {
     message: String,
 }
 
-/// Maps a failed answer to what the user should do about it.
-pub fn error_for(head: HttpHead, body: &str, base_url: &str) -> ModelError {
+/// Maps a failed answer to what the user should do about it (`body` already scrubbed).
+pub fn error_for(status: u16, body: &str, base_url: &str) -> ModelError {
     let message = serde_json::from_str::<ErrorBody>(body)
         .map(|b| b.error.message)
         .unwrap_or_else(|_| body.chars().take(200).collect());
-    match head.status {
+    match status {
         401 | 403 => ModelError::Unauthorized { message },
         404 => ModelError::NotFound { message },
         429 => ModelError::RateLimited { message },
-        500..=599 => ModelError::Server {
-            status: head.status,
-            message,
-        },
+        500..=599 => ModelError::Server { status, message },
         status => ModelError::Rejected {
             status,
             message,
@@ -276,7 +260,7 @@ pub async fn read_chat_stream(
     let mut done = false;
     while let Some(event) = events.next().await {
         let event = event.map_err(|e| match e {
-            eventsource_stream::EventStreamError::Transport(e) => e,
+            eventsource_stream::EventStreamError::Transport(e) => ModelError::Http(e),
             other => ModelError::Malformed(format!("the event stream is broken: {other}")),
         })?;
         if event.data == "[DONE]" {
@@ -318,7 +302,7 @@ pub async fn read_chat_stream(
     })
 }
 
-impl<T: ModelTransport> ChatModel for OpenAi<T> {
+impl<T: HttpClient> ChatModel for OpenAi<T> {
     fn model_name(&self) -> &str {
         &self.config.chat_model
     }
@@ -361,7 +345,7 @@ struct EmbeddingItem {
     embedding: Vec<f32>,
 }
 
-impl<T: ModelTransport> Embedder for OpenAi<T> {
+impl<T: HttpClient> Embedder for OpenAi<T> {
     fn model_name(&self) -> &str {
         &self.config.embedding_model
     }
@@ -386,27 +370,50 @@ impl<T: ModelTransport> Embedder for OpenAi<T> {
                     "the embeddings answer is not what the API returns ({e})"
                 ))
             })?;
-            if parsed.data.len() != batch.len() {
-                return Err(ModelError::Malformed(format!(
-                    "{} embeddings came back for {} texts",
-                    parsed.data.len(),
-                    batch.len()
-                )));
-            }
+            let vectors = in_order(parsed.data, batch.len())?;
             let mut cache = self.cache.borrow_mut();
-            for item in parsed.data {
-                let text = batch.get(item.index).ok_or_else(|| {
-                    ModelError::Malformed("an embedding index is out of range".into())
-                })?;
-                cache.insert((model.clone(), text.clone()), unit(item.embedding));
+            for (text, vector) in batch.iter().zip(vectors) {
+                cache.insert((model.clone(), text.clone()), unit(vector));
             }
         }
         let cache = self.cache.borrow();
-        Ok(texts
+        texts
             .iter()
-            .map(|t| cache[&(model.clone(), t.clone())].clone())
-            .collect())
+            .map(|t| {
+                cache
+                    .get(&(model.clone(), t.clone()))
+                    .cloned()
+                    .ok_or_else(|| {
+                        ModelError::Malformed("an embedding went missing from the cache".into())
+                    })
+            })
+            .collect()
     }
+}
+
+/// The vectors of an embeddings answer in input order, checking what a server may get
+/// wrong: the count, and every `index` present once and in range.
+fn in_order(items: Vec<EmbeddingItem>, expected: usize) -> Result<Vec<Vec<f32>>, ModelError> {
+    let malformed = |what: String| {
+        Err(ModelError::Malformed(format!(
+            "the embeddings answer {what}"
+        )))
+    };
+    if items.len() != expected {
+        return malformed(format!(
+            "holds {} vectors for {expected} texts",
+            items.len()
+        ));
+    }
+    let mut slots: Vec<Option<Vec<f32>>> = vec![None; expected];
+    for item in items {
+        match slots.get_mut(item.index) {
+            None => return malformed(format!("has index {}, out of range", item.index)),
+            Some(Some(_)) => return malformed(format!("repeats index {}", item.index)),
+            Some(slot) => *slot = Some(item.embedding),
+        }
+    }
+    Ok(slots.into_iter().flatten().collect())
 }
 
 /// Scales to unit length, so cosine is a dot product as with the local embedder.

@@ -9,8 +9,14 @@
 //!   as rows for the span table and waterfall.
 //! - [`tree`]: [`tree::Outline`], the waterfall's collapsed spans and keyboard moves.
 //! - [`query`]: [`query::SpanQuery`], the spans table's filters and sort across traces.
+//! - [`otlp`]: OTLP protobuf and JSON, both ways.
+//! - [`redact`]: the "Hide …" switches, and keys scrubbed from what leaves the page.
+//! - [`export`]: export settings, validated into an [`export::ExportTarget`].
+//! - [`delivery`]: sending spans as the OTLP/HTTP specification asks — retry only what
+//!   may succeed, split what is too big, set aside what Phoenix rejects.
 
 pub mod clock;
+pub mod delivery;
 pub mod export;
 pub mod otlp;
 pub mod provider;

@@ -46,8 +46,9 @@ pub fn request(spans: Vec<SpanData>, resource: &Resource) -> ExportTraceServiceR
     }
 }
 
-/// Protobuf bodies of at most `max_bytes` each (a single larger span goes alone).
-pub fn encode_batches(spans: Vec<SpanData>, resource: &Resource, max_bytes: usize) -> Vec<Vec<u8>> {
+/// `spans` cut into batches whose protobuf requests stay under `max_bytes` (a single
+/// larger span goes alone), in order.
+pub fn batches(spans: Vec<SpanData>, resource: &Resource, max_bytes: usize) -> Vec<Vec<SpanData>> {
     // Room for the resource and scope wrappers around the spans.
     let overhead = request(Vec::new(), resource).encoded_len() + 1024;
     let mut batches: Vec<Vec<SpanData>> = Vec::new();
@@ -66,9 +67,11 @@ pub fn encode_batches(spans: Vec<SpanData>, resource: &Resource, max_bytes: usiz
         batches.push(current);
     }
     batches
-        .into_iter()
-        .map(|b| request(b, resource).encode_to_vec())
-        .collect()
+}
+
+/// The protobuf `ExportTraceServiceRequest` of `spans` under `resource`.
+pub fn encode(spans: Vec<SpanData>, resource: &Resource) -> Vec<u8> {
+    request(spans, resource).encode_to_vec()
 }
 
 /// Reads a protobuf `ExportTraceServiceRequest`.

@@ -5,20 +5,22 @@
 use std::collections::{HashMap, HashSet};
 use std::time::SystemTime;
 
-use opentelemetry::trace::{SpanId, Status};
+use opentelemetry::trace::{SpanId, Status, TraceId};
 use opentelemetry::{Array, Value};
 use opentelemetry_sdk::trace::SpanData;
 
 use serde::{Deserialize, Serialize};
 
+use super::delivery::{Outcome, SpanKey};
 use super::otlp::{self, OtlpError};
 use super::{provider, semconv};
 
-/// Where a trace stands with Phoenix.
+/// Where a trace stands with Phoenix, derived from its [`Delivery`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExportState {
     Pending,
     Sending,
+    /// Every span delivered, or set aside with a reason.
     Exported,
     /// Still to be sent; the reason the last attempt failed.
     Failed(String),
@@ -35,13 +37,71 @@ impl ExportState {
     }
 }
 
-/// The spans of one trace and its export state.
+/// What became of each span of a trace. A span in none of the sets is pending: spans
+/// that finish while an export of their trace is under way are sent by the next one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Delivery {
+    /// Spans Phoenix accepted.
+    pub sent: HashSet<SpanId>,
+    /// Spans in a request now.
+    pub in_flight: HashSet<SpanId>,
+    /// Spans that will never be accepted, and why.
+    pub set_aside: Vec<(SpanId, String)>,
+    /// Why the last attempt to send this trace's pending spans failed.
+    pub failure: Option<String>,
+}
+
+impl Delivery {
+    fn settled(&self, span: SpanId) -> bool {
+        self.sent.contains(&span)
+            || self.in_flight.contains(&span)
+            || self.set_aside.iter().any(|(s, _)| *s == span)
+    }
+}
+
+/// The spans of one trace and what became of them.
 #[derive(Debug, Clone)]
 pub struct TraceRecord {
     /// 32 hex digits.
     pub trace_id: String,
     pub spans: Vec<SpanData>,
-    pub export: ExportState,
+    pub delivery: Delivery,
+}
+
+impl TraceRecord {
+    /// A trace not sent yet.
+    pub fn new(trace_id: String, spans: Vec<SpanData>) -> Self {
+        TraceRecord {
+            trace_id,
+            spans,
+            delivery: Delivery::default(),
+        }
+    }
+
+    pub fn export(&self) -> ExportState {
+        let d = &self.delivery;
+        if !d.in_flight.is_empty() {
+            ExportState::Sending
+        } else if self.pending().next().is_none() {
+            ExportState::Exported
+        } else if let Some(reason) = &d.failure {
+            ExportState::Failed(reason.clone())
+        } else {
+            ExportState::Pending
+        }
+    }
+
+    /// Spans neither delivered, nor being sent, nor set aside.
+    pub fn pending(&self) -> impl Iterator<Item = &SpanData> {
+        self.spans
+            .iter()
+            .filter(|s| !self.delivery.settled(s.span_context.span_id()))
+    }
+
+    /// Whether every span is delivered or set aside (so evicting it loses nothing).
+    pub fn is_exported(&self) -> bool {
+        self.export() == ExportState::Exported
+    }
 }
 
 impl TraceRecord {
@@ -130,24 +190,37 @@ impl TraceRecord {
     }
 }
 
-/// A trace as the page keeps it between visits: its OTLP/JSON and its export state.
+/// A trace as the page keeps it between visits: its OTLP/JSON and what became of its
+/// spans (a span being sent is kept as pending).
 #[derive(Serialize, Deserialize)]
 struct Saved {
     otlp: String,
+    /// Written by pages before per-span delivery: every span was sent.
+    #[serde(default)]
     exported: bool,
     failure: Option<String>,
+    /// Delivered span ids (hex).
+    #[serde(default)]
+    sent: Vec<String>,
+    /// Span ids (hex) set aside, and why.
+    #[serde(default)]
+    set_aside: Vec<(String, String)>,
 }
 
 impl TraceRecord {
-    /// The text kept for this trace (a trace being sent is kept as pending).
+    /// The text kept for this trace.
     pub fn to_saved(&self) -> String {
+        let d = &self.delivery;
         let saved = Saved {
             otlp: otlp::to_json(self.spans.clone(), &provider::resource("ragtrace")),
-            exported: self.export == ExportState::Exported,
-            failure: match &self.export {
-                ExportState::Failed(reason) => Some(reason.clone()),
-                _ => None,
-            },
+            exported: false,
+            failure: d.failure.clone(),
+            sent: d.sent.iter().map(SpanId::to_string).collect(),
+            set_aside: d
+                .set_aside
+                .iter()
+                .map(|(s, why)| (s.to_string(), why.clone()))
+                .collect(),
         };
         serde_json::to_string(&saved).expect("saved traces serialise")
     }
@@ -157,21 +230,38 @@ impl TraceRecord {
         let saved: Saved = serde_json::from_str(text)?;
         let spans = otlp::from_json(&saved.otlp)?;
         let trace_id = spans[0].span_context.trace_id().to_string();
-        let export = match (saved.exported, saved.failure) {
-            (true, _) => ExportState::Exported,
-            (false, Some(reason)) => ExportState::Failed(reason),
-            (false, None) => ExportState::Pending,
+        let id = |hex: &str| SpanId::from_hex(hex).ok();
+        let sent = if saved.exported {
+            spans.iter().map(|s| s.span_context.span_id()).collect()
+        } else {
+            saved.sent.iter().filter_map(|h| id(h)).collect()
         };
+        let set_aside = saved
+            .set_aside
+            .into_iter()
+            .filter_map(|(h, why)| Some((id(&h)?, why)))
+            .collect();
         Ok(TraceRecord {
             trace_id,
             spans,
-            export,
+            delivery: Delivery {
+                sent,
+                in_flight: HashSet::new(),
+                set_aside,
+                failure: saved.failure,
+            },
         })
     }
 
-    /// What decides whether the kept copy is stale: span count and export state.
-    pub fn version(&self) -> (usize, ExportState) {
-        (self.spans.len(), self.export.clone())
+    /// What decides whether the kept copy is stale.
+    pub fn version(&self) -> (usize, usize, usize, ExportState) {
+        let d = &self.delivery;
+        (
+            self.spans.len(),
+            d.sent.len(),
+            d.set_aside.len(),
+            self.export(),
+        )
     }
 }
 
@@ -206,6 +296,35 @@ impl TraceRecord {
     }
 }
 
+/// A change one tab tells the others, so their stores agree: what was delivered (so
+/// no other tab sends it again), deleted or cleared.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StoreChange {
+    /// (trace id, span id) in hex.
+    Delivered(Vec<(String, String)>),
+    Removed(String),
+    Cleared,
+}
+
+impl StoreChange {
+    pub fn delivered(keys: &[SpanKey]) -> Self {
+        StoreChange::Delivered(
+            keys.iter()
+                .map(|(t, s)| (t.to_string(), s.to_string()))
+                .collect(),
+        )
+    }
+}
+
+/// What [`TraceStore::evict`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Eviction {
+    /// Exported traces forgotten.
+    pub removed: usize,
+    /// Still over a bound: only unexported traces are left to forget, and they stay.
+    pub over: bool,
+}
+
 /// Every trace the page has seen, oldest first.
 #[derive(Debug, Clone, Default)]
 pub struct TraceStore {
@@ -214,7 +333,7 @@ pub struct TraceStore {
 
 impl TraceStore {
     /// Files finished spans under their traces (a trace may arrive in several parts;
-    /// a span already held, by id, is not added twice). Touched traces become pending.
+    /// a span already held, by id, is not added twice). New spans are pending.
     /// Returns the ids of the traces touched.
     pub fn add(&mut self, spans: Vec<SpanData>) -> Vec<String> {
         let mut touched: Vec<String> = Vec::new();
@@ -223,11 +342,7 @@ impl TraceStore {
             let trace = match self.traces.iter().position(|t| t.trace_id == id) {
                 Some(i) => &mut self.traces[i],
                 None => {
-                    self.traces.push(TraceRecord {
-                        trace_id: id.clone(),
-                        spans: Vec::new(),
-                        export: ExportState::Pending,
-                    });
+                    self.traces.push(TraceRecord::new(id.clone(), Vec::new()));
                     self.traces.last_mut().expect("just pushed")
                 }
             };
@@ -238,7 +353,6 @@ impl TraceStore {
                 .all(|s| s.span_context.span_id() != span_id)
             {
                 trace.spans.push(span);
-                trace.export = ExportState::Pending;
             }
             if !touched.contains(&id) {
                 touched.push(id);
@@ -247,29 +361,80 @@ impl TraceStore {
         touched
     }
 
-    /// Ids of the traces not exported and not being sent.
-    pub fn unexported(&self) -> Vec<String> {
-        self.traces
-            .iter()
-            .filter(|t| !matches!(t.export, ExportState::Exported | ExportState::Sending))
-            .map(|t| t.trace_id.clone())
-            .collect()
-    }
-
-    /// Every span of the traces `ids`.
-    pub fn spans_of(&self, ids: &[String]) -> Vec<SpanData> {
-        self.traces
-            .iter()
-            .filter(|t| ids.contains(&t.trace_id))
-            .flat_map(|t| t.spans.iter().cloned())
-            .collect()
-    }
-
-    /// Sets the export state of the traces `ids`.
-    pub fn set_export(&mut self, ids: &[String], state: ExportState) {
-        for t in self.traces.iter_mut().filter(|t| ids.contains(&t.trace_id)) {
-            t.export = state.clone();
+    /// Marks every pending span as being sent and returns them, oldest trace first.
+    pub fn begin_export(&mut self) -> Vec<SpanData> {
+        let mut out = Vec::new();
+        for t in &mut self.traces {
+            let pending: Vec<SpanData> = t.pending().cloned().collect();
+            t.delivery
+                .in_flight
+                .extend(pending.iter().map(|s| s.span_context.span_id()));
+            out.extend(pending);
         }
+        out
+    }
+
+    /// Files what an export run did: delivered spans are sent, set-aside spans keep
+    /// their reason, and every other span that was in flight is pending again — with
+    /// the run's failure as its trace's reason when the run stopped.
+    pub fn finish_export(&mut self, outcome: &Outcome) {
+        let mut by_trace: HashMap<TraceId, (Vec<SpanId>, Vec<(SpanId, String)>)> = HashMap::new();
+        for (t, s) in &outcome.delivered {
+            by_trace.entry(*t).or_default().0.push(*s);
+        }
+        for ((t, s), why) in &outcome.set_aside {
+            by_trace.entry(*t).or_default().1.push((*s, why.clone()));
+        }
+        let failure = outcome.stopped.as_ref().map(|s| s.error().to_string());
+        for t in &mut self.traces {
+            let id = t.spans.first().map(|s| s.span_context.trace_id());
+            if let Some((sent, aside)) = id.and_then(|id| by_trace.remove(&id)) {
+                t.delivery.sent.extend(sent);
+                t.delivery.set_aside.extend(aside);
+            }
+            if t.delivery.in_flight.is_empty() {
+                continue;
+            }
+            t.delivery.in_flight.clear();
+            let still_pending = t.pending().next().is_some();
+            t.delivery.failure = if still_pending { failure.clone() } else { None };
+        }
+    }
+
+    /// Marks spans delivered by a request outside a run (the keepalive flush).
+    pub fn mark_delivered(&mut self, keys: &[SpanKey]) {
+        for t in &mut self.traces {
+            for (trace, span) in keys {
+                if t.spans.first().map(|s| s.span_context.trace_id()) == Some(*trace) {
+                    t.delivery.sent.insert(*span);
+                }
+            }
+        }
+    }
+
+    /// Spans not delivered nor set aside, being sent or not (none marked), for the flush
+    /// on page hide: a request in flight dies with the page.
+    pub fn unsent_spans(&self) -> Vec<SpanData> {
+        self.traces
+            .iter()
+            .flat_map(|t| {
+                let d = &t.delivery;
+                t.spans.iter().filter(|s| {
+                    let id = s.span_context.span_id();
+                    !d.sent.contains(&id) && d.set_aside.iter().all(|(a, _)| *a != id)
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// Traces with spans still to send, and their count of such spans.
+    pub fn pending_count(&self) -> (usize, usize) {
+        self.traces
+            .iter()
+            .map(|t| t.pending().count() + t.delivery.in_flight.len())
+            .filter(|n| *n > 0)
+            .fold((0, 0), |(traces, spans), n| (traces + 1, spans + n))
     }
 
     /// Puts back traces kept from an earlier visit, oldest first.
@@ -279,23 +444,56 @@ impl TraceStore {
             .sort_by_key(|t| t.spans.iter().map(|s| s.start_time).min());
     }
 
-    /// Forgets the oldest traces until at most `max_traces` remain and their sizes
-    /// (`size_of`, e.g. bytes kept in storage) add up to at most `max_bytes`; the newest
-    /// trace always stays. Returns how many went.
+    /// Forgets the oldest exported traces until at most `max_traces` remain and their
+    /// sizes (`size_of`, e.g. bytes kept in storage) add up to at most `max_bytes`.
+    /// Traces with spans not yet delivered are never forgotten, however old: when they
+    /// alone exceed the bounds, they all stay and [`Eviction::over`] says so.
     pub fn evict(
         &mut self,
         max_traces: usize,
         max_bytes: usize,
         size_of: impl Fn(&TraceRecord) -> usize,
-    ) -> usize {
-        let mut gone = self.traces.len().saturating_sub(max_traces);
-        let mut total: usize = self.traces[gone..].iter().map(&size_of).sum();
-        while total > max_bytes && gone + 1 < self.traces.len() {
-            total -= size_of(&self.traces[gone]);
-            gone += 1;
+    ) -> Eviction {
+        let mut count = self.traces.len();
+        let mut total: usize = self.traces.iter().map(&size_of).sum();
+        let mut gone = HashSet::new();
+        let newest = self.traces.len().saturating_sub(1);
+        for (i, t) in self.traces.iter().enumerate() {
+            if count <= max_traces && total <= max_bytes {
+                break;
+            }
+            if i < newest && t.is_exported() {
+                gone.insert(i);
+                count -= 1;
+                total -= size_of(t);
+            }
         }
-        self.traces.drain(..gone);
-        gone
+        let mut i = 0;
+        self.traces.retain(|_| {
+            i += 1;
+            !gone.contains(&(i - 1))
+        });
+        Eviction {
+            removed: gone.len(),
+            over: count > max_traces || total > max_bytes,
+        }
+    }
+
+    /// Applies a change another tab made.
+    pub fn apply(&mut self, change: &StoreChange) {
+        match change {
+            StoreChange::Delivered(keys) => {
+                let keys: Vec<SpanKey> = keys
+                    .iter()
+                    .filter_map(|(t, s)| {
+                        Some((TraceId::from_hex(t).ok()?, SpanId::from_hex(s).ok()?))
+                    })
+                    .collect();
+                self.mark_delivered(&keys);
+            }
+            StoreChange::Removed(id) => self.remove(id),
+            StoreChange::Cleared => self.traces.clear(),
+        }
     }
 
     /// Forgets the trace `trace_id`.

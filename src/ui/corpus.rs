@@ -99,12 +99,15 @@ impl Corpus {
         let Some(db) = self.db.get_value() else {
             return;
         };
-        let mut saved = db.clear(Store::Documents).await;
-        for (i, d) in documents.iter().enumerate() {
-            let text = serde_json::to_string(d).expect("documents serialise");
-            saved = saved.and(db.put(Store::Documents, &format!("{i:06}"), &text).await);
-        }
-        if let Err(e) = saved {
+        let records: Vec<(String, String)> = documents
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let text = serde_json::to_string(d).expect("documents serialise");
+                (format!("{i:06}"), text)
+            })
+            .collect();
+        if let Err(e) = db.replace_all(Store::Documents, &records).await {
             self.errors.update(|errors| {
                 errors.push(format!(
                     "Your documents could not be kept for the next visit ({e}); they stay until this page closes."

@@ -69,6 +69,16 @@ fn App() -> impl IntoView {
     let restored = RwSignal::new(false);
     let storage_notice: RwSignal<Option<String>> = RwSignal::new(None);
     persist::keep(store, restored, storage_notice);
+    // What an earlier visit left pending goes as soon as it is back.
+    Effect::new(move |done: Option<bool>| {
+        if done == Some(true) || !restored.get() {
+            return done.unwrap_or(false);
+        }
+        if exporter.auto_export() && store.with_untracked(|s| s.pending_count().0 > 0) {
+            exporter.export_now();
+        }
+        true
+    });
     deep_link(restored, selected_trace, selected_span);
 
     let runner = runner::Runner {

@@ -3,12 +3,11 @@
 
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
 
 use leptos::prelude::*;
 
 use super::fields::{CheckField, SecretField, TextField};
-use crate::browser::fetch::BrowserModelHttp;
+use crate::browser::fetch::BrowserHttp;
 use crate::browser::storage;
 use crate::model::offline::CHAT_MODEL_NAME;
 use crate::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
@@ -16,12 +15,9 @@ use crate::model::ModelError;
 use crate::rag::embed::MODEL_NAME as LOCAL_EMBEDDING_MODEL;
 use crate::rag::engine::Engine;
 
-/// How long a model call may take to start answering.
-const TIMEOUT: Duration = Duration::from_secs(60);
-
 /// The remote client, kept while the settings stay the same.
 pub struct Remote {
-    pub client: Rc<OpenAi<BrowserModelHttp>>,
+    pub client: Rc<OpenAi<BrowserHttp>>,
 }
 
 /// The corpus indexed with a remote embedding model, by `base URL + model + corpus
@@ -66,11 +62,9 @@ impl ModelChoice {
             .get_value()
             .filter(|r| r.client.config == config)
         {
-            r.client.transport().rearm().map_err(ModelError::Settings)?;
             return Ok(Some(r));
         }
-        let transport = BrowserModelHttp::new(TIMEOUT).map_err(ModelError::Settings)?;
-        let client = OpenAi::new(config, transport, self.cache.get_value());
+        let client = OpenAi::new(config, BrowserHttp::default(), self.cache.get_value());
         let remote = Rc::new(Remote {
             client: Rc::new(client),
         });
@@ -79,11 +73,7 @@ impl ModelChoice {
     }
 
     /// The corpus `generation` indexed for `client`'s embedding model, if it was already.
-    pub fn indexed(
-        &self,
-        client: &OpenAi<BrowserModelHttp>,
-        generation: u64,
-    ) -> Option<Arc<Engine>> {
+    pub fn indexed(&self, client: &OpenAi<BrowserHttp>, generation: u64) -> Option<Arc<Engine>> {
         let key = engine_key(client, generation);
         self.engine.with_value(|e| {
             e.as_ref()
@@ -92,12 +82,7 @@ impl ModelChoice {
         })
     }
 
-    pub fn keep_index(
-        &self,
-        client: &OpenAi<BrowserModelHttp>,
-        generation: u64,
-        engine: Arc<Engine>,
-    ) {
+    pub fn keep_index(&self, client: &OpenAi<BrowserHttp>, generation: u64, engine: Arc<Engine>) {
         self.engine
             .set_value(Some((engine_key(client, generation), engine)));
     }
@@ -137,7 +122,7 @@ impl ModelChoice {
     }
 }
 
-fn engine_key(client: &OpenAi<BrowserModelHttp>, generation: u64) -> String {
+fn engine_key(client: &OpenAi<BrowserHttp>, generation: u64) -> String {
     format!(
         "{} {} {generation}",
         client.config.base_url, client.config.embedding_model

@@ -1,8 +1,10 @@
 //! Keeps the trace store in IndexedDB: restores it when the page opens, writes each
-//! trace that changed (new spans, new export state), deletes the ones removed, and
-//! keeps at most [`MAX_TRACES`] traces and [`MAX_BYTES`] of them (the oldest go, with a
-//! notice). When the browser
-//! refuses storage (private mode, quota), the page says so and keeps working in memory.
+//! trace that changed (new spans, new delivery state), deletes the ones removed, and
+//! keeps at most [`MAX_TRACES`] traces and [`MAX_BYTES`] of them: the oldest exported
+//! traces go, with a notice; unexported ones are never dropped (the notice asks to
+//! export or download them). A write counts once its transaction commits; a refused one
+//! (quota) is said and tried again. When the browser refuses storage altogether
+//! (private mode), the page says so and keeps working in memory.
 
 use std::collections::HashMap;
 
@@ -18,7 +20,9 @@ pub const MAX_TRACES: usize = 1_000;
 pub const MAX_BYTES: usize = 50 * 1024 * 1024;
 
 /// What was last written for each trace id: its version and its size in bytes.
-type Kept = HashMap<String, ((usize, ExportState), usize)>;
+type Kept = HashMap<String, ((usize, usize, usize, ExportState), usize)>;
+/// How long after a refused write it is tried again.
+const RETRY_WRITE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Starts keeping `store`; `restored` turns true once earlier traces are back (or
 /// storage is known to be unavailable); `notice` says what the user should know.
@@ -73,10 +77,11 @@ fn sync(
     kept: StoredValue<Kept, LocalStorage>,
     notice: RwSignal<Option<String>>,
 ) {
+    let db_value = db;
     let Some(db) = db.get_value() else { return };
     let (changed, removed) = kept.with_value(|kept| {
         store.with_untracked(|s| {
-            let changed: Vec<(String, (usize, ExportState), String)> = s
+            let changed: Vec<(String, (usize, usize, usize, ExportState), String)> = s
                 .traces
                 .iter()
                 .filter(|t| kept.get(&t.trace_id).map(|k| &k.0) != Some(&t.version()))
@@ -104,34 +109,54 @@ fn sync(
         );
     });
     spawn_local(async move {
+        let mut refused = None;
         for (id, _, text) in changed {
             if let Err(e) = db.put(Store::Traces, &id, &text).await {
-                notice.set(Some(format!(
-                    "A trace could not be saved ({e}); it is kept in memory only."
-                )));
+                // Forgotten as written, so the retry below writes it again.
+                kept.update_value(|k| {
+                    k.remove(&id);
+                });
+                refused = Some(e);
             }
         }
         for id in removed {
             let _ = db.delete(Store::Traces, &id).await;
         }
+        if let Some(e) = refused {
+            notice.set(Some(format!(
+                "Traces could not be saved ({e}); they are kept in memory and saving is tried again in {} s. Free some space, or export or download them.",
+                RETRY_WRITE.as_secs()
+            )));
+            gloo_timers::future::sleep(RETRY_WRITE).await;
+            sync(store, db_value, kept, notice);
+        }
     });
-    let gone = kept.with_value(|kept| {
+    let eviction = kept.with_value(|kept| {
         let over = kept.len() > MAX_TRACES || kept.values().map(|k| k.1).sum::<usize>() > MAX_BYTES;
         over.then(|| {
-            store
-                .try_update(|s| {
-                    s.evict(MAX_TRACES, MAX_BYTES, |t| {
-                        kept.get(&t.trace_id).map_or(0, |k| k.1)
-                    })
+            store.try_update(|s| {
+                s.evict(MAX_TRACES, MAX_BYTES, |t| {
+                    kept.get(&t.trace_id).map_or(0, |k| k.1)
                 })
-                .unwrap_or(0)
+            })
         })
     });
     // The store changed: the effect runs again and deletes the evicted traces.
-    if let Some(gone) = gone.filter(|&g| g > 0) {
+    let Some(Some(eviction)) = eviction else {
+        return;
+    };
+    let bounds = format!(
+        "at most {MAX_TRACES} traces and {} MB",
+        MAX_BYTES / 1_048_576
+    );
+    if eviction.over {
         notice.set(Some(format!(
-            "Only the newest traces are kept (at most {MAX_TRACES} traces and {} MB): {gone} older ones were removed.",
-            MAX_BYTES / 1_048_576
+            "This page keeps {bounds}, but the traces over that are not exported yet, so they all stay: export them to Phoenix or download them, and older ones can go."
+        )));
+    } else if eviction.removed > 0 {
+        notice.set(Some(format!(
+            "Only the newest traces are kept ({bounds}): {} older exported ones were removed.",
+            eviction.removed
         )));
     }
 }

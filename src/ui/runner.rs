@@ -130,7 +130,7 @@ impl Runner {
         self.store.update(|s| {
             s.add(spans);
         });
-        if self.exporter.settings.with_untracked(|s| s.auto_export) {
+        if self.exporter.auto_export() {
             self.exporter.export_now();
         }
     }

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::export::Exporter;
 use crate::telemetry::semconv;
-use crate::telemetry::store::{ExportState, TraceFilter};
+use crate::telemetry::store::{ExportState, StoreChange, TraceFilter};
 
 #[component]
 pub fn TraceList(
@@ -17,6 +17,7 @@ pub fn TraceList(
     let filter = RwSignal::new(TraceFilter::default());
     let forget = move |id: &str| {
         store.update(|s| s.remove(id));
+        exporter.tell_tabs(&StoreChange::Removed(id.to_string()));
         if selected_trace.get_untracked().as_deref() == Some(id) {
             selected_trace.set(None);
         }
@@ -30,6 +31,7 @@ pub fn TraceList(
             .unwrap_or(false);
         if sure {
             store.update(|s| s.traces.clear());
+            exporter.tell_tabs(&StoreChange::Cleared);
             selected_trace.set(None);
         }
     };
@@ -47,9 +49,10 @@ pub fn TraceList(
                         (r.name.to_string(), q.map(|kv| kv.value.to_string()).unwrap_or_default())
                     });
                     let status = if t.has_error() { "ERROR" } else { "OK" };
-                    let export_class = format!("export-state {}", t.export.label());
-                    let export_label = t.export.label();
-                    let export_reason = match &t.export {
+                    let export = t.export();
+                    let export_class = format!("export-state {}", export.label());
+                    let export_label = export.label();
+                    let export_reason = match &export {
                         ExportState::Failed(reason) => reason.clone(),
                         _ => String::new(),
                     };
@@ -80,7 +83,7 @@ pub fn TraceList(
                                 title="Download this trace as OTLP JSON"
                                 on:click=move |ev| {
                                     ev.stop_propagation();
-                                    let spans = store.with_untracked(|s| s.spans_of(std::slice::from_ref(&download_id)));
+                                    let spans = store.with_untracked(|s| s.get(&download_id).map(|t| t.spans.clone()).unwrap_or_default());
                                     exporter.download(spans, &format!("trace-{download_id}.json"));
                                 }
                             >

@@ -1,7 +1,9 @@
 //! End-to-end tests: the release page in headless Chromium, driven like a person would.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod delivery;
 mod explorer;
+mod fault_proxy;
 mod harness;
 mod openai_fixture;
 mod phoenix;

@@ -97,6 +97,54 @@ impl Phoenix {
         }
     }
 
+    /// The ids of every span Phoenix holds in `project` (REST API, page by page).
+    pub async fn span_ids(&self, project: &str) -> Vec<String> {
+        let mut ids = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!(
+                "http://127.0.0.1:{}/v1/projects/{project}/spans?limit=1000",
+                self.port
+            );
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let page = tokio::task::spawn_blocking(move || get(&url))
+                .await
+                .unwrap()
+                .unwrap_or_default();
+            ids.extend(
+                page["data"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|s| s["context"]["span_id"].as_str().map(str::to_string)),
+            );
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return ids,
+            }
+        }
+    }
+
+    /// Polls until Phoenix holds `count` spans in `project`, then returns their ids.
+    pub async fn wait_for_project(&self, project: &str, count: usize) -> Vec<String> {
+        let mut ids = Vec::new();
+        for _ in 0..150 {
+            ids = self.span_ids(project).await;
+            if ids.len() >= count {
+                return ids;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("Phoenix holds {} of {count} spans in {project}", ids.len());
+    }
+
+    /// The Phoenix base URL, e.g. `http://127.0.0.1:6006`.
+    pub fn base(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
     /// Polls until Phoenix holds `count` spans of the trace (ingestion is asynchronous).
     pub async fn wait_for_spans(&self, project: &str, trace_id: &str, count: usize) -> Vec<Value> {
         let mut spans = Vec::new();

@@ -42,9 +42,9 @@ async fn otlp_encoding_speed_in_wasm() {
     let spans = telemetry.take_finished(&Redaction::default());
     let n = spans.len();
     let t = clock::now();
-    let bytes: usize = otlp::encode_batches(spans, &telemetry.resource, otlp::MAX_BATCH_BYTES)
-        .iter()
-        .map(Vec::len)
+    let bytes: usize = otlp::batches(spans, &telemetry.resource, otlp::MAX_BATCH_BYTES)
+        .into_iter()
+        .map(|b| otlp::encode(b, &telemetry.resource).len())
         .sum();
     let secs = clock::now().duration_since(t).unwrap().as_secs_f64();
     console_log!("wasm: 100 offline agent questions in {ask_ms:.1} ms ({n} spans)");

@@ -1,0 +1,457 @@
+//! Delivery to Phoenix against a scripted HTTP client: what is retried and what is not,
+//! 413 and 400/422 bisection, `partial_success`, the trace store's per-span states
+//! (every transition), eviction that never drops unexported work, keepalive batches,
+//! redaction and key scrubbing at the edge.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::time::Duration;
+
+use common::http::{Answer, Script};
+use common::spans::sample;
+use opentelemetry::trace::SpanId;
+use opentelemetry_proto::tonic::collector::trace::v1::{
+    ExportTracePartialSuccess, ExportTraceServiceResponse,
+};
+use opentelemetry_sdk::trace::SpanData;
+use pollster::block_on;
+use prost::Message as _;
+use ragtrace::http::{HttpError, Request};
+use ragtrace::telemetry::delivery::{
+    self, deliver, keepalive_requests, ExportError, Outcome, Stopped,
+};
+use ragtrace::telemetry::export::{ExportSettings, ExportTarget};
+use ragtrace::telemetry::otlp;
+use ragtrace::telemetry::redact::Redaction;
+use ragtrace::telemetry::store::{ExportState, TraceRecord, TraceStore};
+
+const URL: &str = "http://127.0.0.1:6006/v1/traces";
+
+fn target(settings: ExportSettings, key: &str) -> ExportTarget {
+    let settings = ExportSettings {
+        endpoint: URL.into(),
+        ..settings
+    };
+    ExportTarget::parse(&settings, key, "http://127.0.0.1:8080").unwrap()
+}
+
+/// `n` traces of two spans each.
+fn traces(n: usize) -> Vec<SpanData> {
+    (0..n).flat_map(|_| sample()).collect()
+}
+
+/// The span ids a request carried.
+fn ids_in(request: &Request) -> Vec<SpanId> {
+    otlp::decode(&request.body)
+        .unwrap()
+        .iter()
+        .map(|s| s.span_context.span_id())
+        .collect()
+}
+
+fn run(script: &Script, spans: Vec<SpanData>) -> Outcome {
+    block_on(deliver(
+        script,
+        &target(ExportSettings::default(), ""),
+        spans,
+    ))
+}
+
+#[test]
+fn everything_accepted_is_delivered_in_one_request() {
+    let spans = traces(3);
+    let script = Script::new(|_| Answer::status(200, ""));
+    let outcome = run(&script, spans.clone());
+    assert_eq!(outcome.delivered.len(), 6);
+    assert_eq!(outcome.requests, 1);
+    assert_eq!(outcome.stopped, None);
+    let request = &script.requests.borrow()[0];
+    assert_eq!(request.url, URL);
+    assert_eq!(request.timeout, Duration::from_secs(10));
+    assert!(!request.keepalive && !request.gzip);
+}
+
+#[test]
+fn only_429_502_503_504_and_no_answer_are_retried() {
+    for status in [429, 502, 503, 504] {
+        let script = Script::new(move |_| Answer::status(status, "busy"));
+        let outcome = run(&script, traces(1));
+        assert!(outcome.delivered.is_empty());
+        assert!(
+            matches!(outcome.stopped, Some(Stopped::Retry { after: None, .. })),
+            "{status}: {:?}",
+            outcome.stopped
+        );
+        assert_eq!(script.requests.borrow().len(), 1, "{status}");
+    }
+    for status in [400, 401, 403, 404, 415, 500, 501, 507] {
+        let script = Script::new(move |_| Answer::status(status, "no"));
+        let outcome = run(&script, traces(1));
+        assert!(
+            !matches!(outcome.stopped, Some(Stopped::Retry { .. })),
+            "{status} must not be retried: {outcome:?}"
+        );
+    }
+    let refused = |status| {
+        let script = Script::new(move |_| Answer::status(status, "why"));
+        run(&script, traces(1)).stopped.unwrap()
+    };
+    assert_eq!(
+        refused(401),
+        Stopped::Refused(ExportError::Unauthorized { status: 401 })
+    );
+    assert!(matches!(
+        refused(415),
+        Stopped::Refused(ExportError::UnsupportedMediaType { .. })
+    ));
+    assert_eq!(
+        refused(507).error().to_string(),
+        "Phoenix answered HTTP 507: why"
+    );
+
+    let failures = [
+        HttpError::Network {
+            url: URL.into(),
+            server_answers: false,
+        },
+        HttpError::Network {
+            url: URL.into(),
+            server_answers: true,
+        },
+        HttpError::Timeout {
+            url: URL.into(),
+            after: Duration::from_secs(10),
+        },
+    ];
+    for failure in failures {
+        let script = Script::new({
+            let failure = failure.clone();
+            move |_| Answer::Fail(failure.clone())
+        });
+        let stopped = run(&script, traces(1)).stopped.unwrap();
+        assert!(matches!(stopped, Stopped::Retry { .. }), "{failure:?}");
+    }
+    let cors = Script::new(|_| {
+        Answer::Fail(HttpError::Network {
+            url: URL.into(),
+            server_answers: true,
+        })
+    });
+    let advice = run(&cors, traces(1)).stopped.unwrap().error().to_string();
+    assert!(
+        advice.contains("PHOENIX_ALLOWED_ORIGINS=http://127.0.0.1:8080"),
+        "{advice}"
+    );
+}
+
+#[test]
+fn retry_after_is_honoured_as_seconds_or_date_and_ignored_when_bad() {
+    let after = |value: &'static str| {
+        let script =
+            Script::new(move |_| Answer::status(503, "full").with_header("Retry-After", value));
+        match run(&script, traces(1)).stopped {
+            Some(Stopped::Retry { after, .. }) => after,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(after("7"), Some(Duration::from_secs(7)));
+    assert_eq!(
+        after("Tue, 14 Nov 2023 22:13:25 GMT"),
+        Some(Duration::from_secs(5))
+    );
+    assert_eq!(after("nan"), None);
+    assert_eq!(after("-3"), None);
+}
+
+#[test]
+fn a_413_splits_the_batch_down_to_the_span_that_is_too_big_alone() {
+    let mut spans = traces(8);
+    // One span far bigger than the proxy's limit.
+    spans[5].attributes.push(opentelemetry::KeyValue::new(
+        "input.value",
+        "x".repeat(5_000),
+    ));
+    let big = spans[5].span_context.span_id();
+    let script = Script::new(|r| {
+        if r.body.len() > 2_000 {
+            Answer::status(413, "Request Entity Too Large")
+        } else {
+            Answer::status(200, "")
+        }
+    });
+    let outcome = run(&script, spans);
+    assert_eq!(outcome.delivered.len(), 15);
+    assert_eq!(outcome.set_aside.len(), 1);
+    let ((_, span), reason) = &outcome.set_aside[0];
+    assert_eq!(*span, big);
+    assert!(reason.contains("HTTP 413"), "{reason}");
+    assert_eq!(outcome.stopped, None);
+}
+
+#[test]
+fn a_rejected_batch_is_bisected_so_only_the_poisoned_span_is_set_aside() {
+    let spans = traces(16);
+    let poisoned = spans[21].span_context.span_id();
+    let script = Script::new(move |r| {
+        if ids_in(r).contains(&poisoned) {
+            Answer::status(400, "invalid span: sk-abcdef1234 is not allowed")
+        } else {
+            Answer::status(200, "")
+        }
+    });
+    let outcome = run(&script, spans);
+    assert_eq!(outcome.delivered.len(), 31);
+    assert_eq!(outcome.set_aside.len(), 1);
+    let ((_, span), reason) = &outcome.set_aside[0];
+    assert_eq!(*span, poisoned);
+    assert!(
+        reason.contains("HTTP 400") && !reason.contains("sk-abc"),
+        "{reason}"
+    );
+    // log2(32) halvings, each costing at most two requests, plus the first.
+    assert!(outcome.requests <= 11, "{} requests", outcome.requests);
+    // Every span that went was delivered exactly once.
+    let delivered: std::collections::HashSet<_> = outcome.delivered.iter().collect();
+    assert_eq!(delivered.len(), 31);
+}
+
+#[test]
+fn a_batch_rejected_whole_stops_after_the_request_cap() {
+    let script = Script::new(|_| Answer::status(422, "no"));
+    let outcome = run(&script, traces(200));
+    assert_eq!(outcome.requests, delivery::MAX_REQUESTS_PER_RUN);
+    assert_eq!(
+        outcome.stopped,
+        Some(Stopped::Refused(ExportError::TooManyRequests))
+    );
+}
+
+#[test]
+fn partial_success_becomes_a_warning() {
+    let answer = ExportTraceServiceResponse {
+        partial_success: Some(ExportTracePartialSuccess {
+            rejected_spans: 2,
+            error_message: "attributes too long".into(),
+        }),
+    }
+    .encode_to_vec();
+    let script = Script::new(move |_| {
+        Answer::Http(
+            200,
+            vec![("content-type".into(), "application/x-protobuf".into())],
+            vec![answer.clone()],
+        )
+    });
+    let outcome = run(&script, traces(2));
+    assert_eq!(
+        outcome.warnings,
+        ["Phoenix rejected 2 spans of a batch: attributes too long"]
+    );
+    let json =
+        Script::new(|_| Answer::status(200, r#"{"partialSuccess":{"errorMessage":"slow down"}}"#));
+    assert_eq!(
+        run(&json, traces(1)).warnings,
+        ["Phoenix accepted a batch with a warning: slow down"]
+    );
+}
+
+#[test]
+fn redaction_and_key_scrubbing_apply_as_spans_leave() {
+    let mut spans = traces(1);
+    spans[0].attributes.push(opentelemetry::KeyValue::new(
+        "input.value",
+        "my private question",
+    ));
+    spans[1].status = opentelemetry::trace::Status::error("server said: Bearer tok-123456");
+    let settings = ExportSettings {
+        redaction: Redaction {
+            hide_inputs: true,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let script = Script::new(|_| Answer::status(200, ""));
+    block_on(deliver(&script, &target(settings, "phx-key"), spans));
+    let sent = otlp::decode(&script.requests.borrow()[0].body).unwrap();
+    let text = format!("{sent:?}");
+    assert!(!text.contains("my private question"), "{text}");
+    assert!(!text.contains("tok-123456"), "{text}");
+}
+
+#[test]
+fn keepalive_requests_fit_the_budget_and_are_not_gzipped() {
+    let settings = ExportSettings {
+        gzip: true,
+        ..Default::default()
+    };
+    let requests = keepalive_requests(&target(settings, ""), traces(200), 20_000);
+    assert!(!requests.is_empty());
+    let bytes: usize = requests.iter().map(|(r, _)| r.body.len()).sum();
+    assert!(bytes <= 20_000, "{bytes}");
+    let carried: usize = requests.iter().map(|(_, keys)| keys.len()).sum();
+    assert!(carried < 400, "not all 400 spans fit");
+    for (request, keys) in &requests {
+        assert!(request.keepalive && !request.gzip);
+        assert_eq!(ids_in(request).len(), keys.len());
+    }
+}
+
+/// A store holding `spans`, none sent.
+fn store_with(spans: Vec<SpanData>) -> TraceStore {
+    let mut store = TraceStore::default();
+    store.add(spans);
+    store
+}
+
+#[test]
+fn store_states_follow_every_transition() {
+    let spans = traces(2);
+    let mut store = store_with(spans.clone());
+    let state = |s: &TraceStore, i: usize| s.traces[i].export();
+    assert_eq!(state(&store, 0), ExportState::Pending);
+
+    // pending → sending
+    let sending = store.begin_export();
+    assert_eq!(sending.len(), 4);
+    assert_eq!(state(&store, 0), ExportState::Sending);
+    assert!(
+        store.begin_export().is_empty(),
+        "nothing is sent twice at once"
+    );
+
+    // A span of trace 0 finishing while its export is under way.
+    let late = sample()[0].clone();
+    let mut late = late;
+    late.span_context = opentelemetry::trace::SpanContext::new(
+        spans[0].span_context.trace_id(),
+        SpanId::from_bytes([9; 8]),
+        Default::default(),
+        false,
+        Default::default(),
+    );
+    store.add(vec![late]);
+
+    // sending → exported (trace 1) / pending again for the late span (trace 0)
+    let delivered = sending.iter().map(delivery::key).collect();
+    store.finish_export(&Outcome {
+        delivered,
+        ..Default::default()
+    });
+    assert_eq!(state(&store, 1), ExportState::Exported);
+    assert_eq!(state(&store, 0), ExportState::Pending);
+    assert_eq!(store.unsent_spans().len(), 1);
+
+    // sending → failed (stopped), with the reason; → exported after a retry
+    let again = store.begin_export();
+    store.finish_export(&Outcome {
+        stopped: Some(Stopped::Retry {
+            error: ExportError::Busy { status: 503 },
+            after: None,
+        }),
+        ..Default::default()
+    });
+    assert!(
+        matches!(state(&store, 0), ExportState::Failed(ref why) if why.contains("503")),
+        "{:?}",
+        state(&store, 0)
+    );
+    assert_eq!(state(&store, 1), ExportState::Exported, "untouched");
+    let again: Vec<_> = again.iter().map(delivery::key).collect();
+    store.begin_export();
+    store.finish_export(&Outcome {
+        delivered: again,
+        ..Default::default()
+    });
+    assert_eq!(state(&store, 0), ExportState::Exported);
+
+    // set aside counts as settled; the keepalive flush marks spans delivered.
+    let mut store = store_with(traces(1));
+    let spans = store.begin_export();
+    store.finish_export(&Outcome {
+        delivered: vec![delivery::key(&spans[0])],
+        set_aside: vec![(delivery::key(&spans[1]), "too big".into())],
+        ..Default::default()
+    });
+    assert_eq!(store.traces[0].export(), ExportState::Exported);
+    let mut store = store_with(traces(1));
+    let keys: Vec<_> = store.unsent_spans().iter().map(delivery::key).collect();
+    store.mark_delivered(&keys);
+    assert_eq!(store.traces[0].export(), ExportState::Exported);
+    assert_eq!(store.pending_count(), (0, 0));
+}
+
+#[test]
+fn delivery_state_is_kept_between_visits() {
+    let mut store = store_with(traces(1));
+    let spans = store.begin_export();
+    store.finish_export(&Outcome {
+        delivered: vec![delivery::key(&spans[0])],
+        set_aside: vec![(delivery::key(&spans[1]), "too big".into())],
+        ..Default::default()
+    });
+    let back = TraceRecord::from_saved(&store.traces[0].to_saved()).unwrap();
+    assert_eq!(back.delivery, store.traces[0].delivery);
+
+    let mut failed = store_with(traces(1));
+    failed.begin_export();
+    failed.finish_export(&Outcome {
+        stopped: Some(Stopped::Refused(ExportError::Unauthorized { status: 401 })),
+        ..Default::default()
+    });
+    let back = TraceRecord::from_saved(&failed.traces[0].to_saved()).unwrap();
+    assert!(matches!(back.export(), ExportState::Failed(why) if why.contains("API key")));
+
+    // A trace saved by a page from before per-span delivery.
+    let old = TraceRecord::from_saved(
+        &store.traces[0]
+            .to_saved()
+            .replace(r#""exported":false"#, r#""exported":true"#),
+    )
+    .unwrap();
+    assert!(old.is_exported());
+    assert!(TraceRecord::from_saved("{broken").is_err());
+}
+
+#[test]
+fn eviction_never_drops_unexported_traces() {
+    let mut store = TraceStore::default();
+    for i in 0..1_100 {
+        store.add(sample());
+        if i >= 200 {
+            let keys: Vec<_> = store.traces[i].spans.iter().map(delivery::key).collect();
+            store.mark_delivered(&keys);
+        }
+    }
+    let unexported: Vec<String> = store.traces[..200]
+        .iter()
+        .map(|t| t.trace_id.clone())
+        .collect();
+    let eviction = store.evict(1_000, usize::MAX, |_| 1);
+    assert_eq!(eviction.removed, 100);
+    assert!(!eviction.over);
+    assert_eq!(store.traces.len(), 1_000);
+    assert!(unexported.iter().all(|id| store.get(id).is_some()));
+
+    // Only unexported traces left over the bound: they all stay, and it is said.
+    let mut store = TraceStore::default();
+    for _ in 0..5 {
+        store.add(sample());
+    }
+    let eviction = store.evict(2, usize::MAX, |_| 1);
+    assert_eq!(eviction.removed, 0);
+    assert!(eviction.over);
+    assert_eq!(store.traces.len(), 5);
+
+    // The size bound evicts exported traces, oldest first; the newest always stays.
+    let mut store = TraceStore::default();
+    for _ in 0..3 {
+        store.add(sample());
+    }
+    let keys: Vec<_> = store.unsent_spans().iter().map(delivery::key).collect();
+    store.mark_delivered(&keys);
+    let newest = store.traces[2].trace_id.clone();
+    let eviction = store.evict(10, 0, |_| 1);
+    assert_eq!(eviction.removed, 2);
+    assert_eq!(store.traces[0].trace_id, newest);
+}
