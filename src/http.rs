@@ -161,6 +161,32 @@ impl<C: HttpClient> HttpClient for &C {
     }
 }
 
+/// The origin of an absolute URL (`scheme://host[:port]`), lower-cased.
+pub fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}").to_ascii_lowercase())
+}
+
+/// Whether `url` is plain `http://` to a host other than this machine: what travels
+/// there (a key, questions) can be read on the way.
+pub fn plaintext_remote(url: &str) -> bool {
+    let Some(origin) = origin(url) else {
+        return false;
+    };
+    let Some(host) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    let host = host.rsplit_once(':').map_or(host, |(h, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            h
+        } else {
+            host
+        }
+    });
+    !(host == "localhost" || host == "[::1]" || host.starts_with("127."))
+}
+
 /// Checks a header value as fetch will: visible ASCII and spaces only (fetch throws on
 /// anything else, e.g. a key pasted with a non-Latin-1 character).
 pub fn header_value(what: &str, value: &str) -> Result<(), String> {
@@ -253,6 +279,29 @@ mod tests {
         }
         let at = |n| backoff(3, SystemTime::UNIX_EPOCH + Duration::from_nanos(n));
         assert_ne!(at(1_000), at(700_000), "jitter moves the wait");
+    }
+
+    #[test]
+    fn origins_and_plaintext_hosts() {
+        assert_eq!(
+            origin("https://API.openai.com/v1/chat").as_deref(),
+            Some("https://api.openai.com")
+        );
+        assert_eq!(
+            origin("http://127.0.0.1:11434/v1").as_deref(),
+            Some("http://127.0.0.1:11434")
+        );
+        assert_eq!(origin("/v1/traces"), None);
+        assert!(plaintext_remote("http://10.0.0.5:8000/v1"));
+        assert!(plaintext_remote("http://models.example/v1"));
+        for local in [
+            "http://127.0.0.1:11434/v1",
+            "http://localhost:1234/v1",
+            "http://[::1]:8080/v1",
+            "https://api.openai.com/v1",
+        ] {
+            assert!(!plaintext_remote(local), "{local}");
+        }
     }
 
     #[test]

@@ -242,6 +242,17 @@ fn settings_choose_offline_or_say_what_is_wrong() {
         .unwrap()
         .unwrap();
     assert!(!format!("{cfg:?}").contains("sk-secret"));
+    let moved = ModelSettings {
+        base_url: "http://10.1.2.3:8000/v1".into(),
+        key_origin: "https://api.openai.com".into(),
+        ..Default::default()
+    };
+    let err = OpenAiConfig::parse(&moved, "sk-secret").unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("entered for https://api.openai.com, not http://10.1.2.3:8000"),
+        "{err}"
+    );
     let err = OpenAiConfig::parse(&ModelSettings::default(), "sk-\u{00e9}t\u{00e9}").unwrap_err();
     assert!(err.to_string().contains("API key"), "{err}");
 }

@@ -48,6 +48,9 @@ pub struct ModelSettings {
     pub temperature: f32,
     /// Keep the API key in localStorage instead of sessionStorage.
     pub remember_key: bool,
+    /// The origin the key was entered for: the key goes nowhere else until the user
+    /// says so (empty: not recorded, by pages from before this setting).
+    pub key_origin: String,
 }
 
 impl Default for ModelSettings {
@@ -58,6 +61,7 @@ impl Default for ModelSettings {
             embedding_model: DEFAULT_EMBEDDING_MODEL.into(),
             temperature: 0.0,
             remember_key: false,
+            key_origin: String::new(),
         }
     }
 }
@@ -103,6 +107,13 @@ impl OpenAiConfig {
             }
         };
         http::header_value("API key", key).map_err(ModelError::Settings)?;
+        let origin = http::origin(base_url).unwrap_or_default();
+        if !key.is_empty() && !settings.key_origin.is_empty() && settings.key_origin != origin {
+            return Err(ModelError::Settings(format!(
+                "the API key was entered for {}, not {origin}: enter the key for {origin}, or confirm the new base URL",
+                settings.key_origin
+            )));
+        }
         if !(0.0..=2.0).contains(&settings.temperature) {
             return Err(ModelError::Settings(
                 "the temperature must be between 0 and 2".into(),

@@ -282,7 +282,9 @@ fn partial_success(body: &[u8], protobuf: bool) -> Option<String> {
         return None;
     }
     let (rejected, message) = if protobuf {
-        let partial = ExportTraceServiceResponse::decode(body).ok()?.partial_success?;
+        let partial = ExportTraceServiceResponse::decode(body)
+            .ok()?
+            .partial_success?;
         (partial.rejected_spans, partial.error_message)
     } else {
         let json: serde_json::Value = serde_json::from_slice(body).ok()?;
@@ -304,7 +306,9 @@ fn partial_success(body: &[u8], protobuf: bool) -> Option<String> {
     let message = message.chars().take(REASON_CHARS).collect::<String>();
     match (rejected, message.is_empty()) {
         (0, true) => None,
-        (0, false) => Some(format!("Phoenix accepted a batch with a warning: {message}")),
+        (0, false) => Some(format!(
+            "Phoenix accepted a batch with a warning: {message}"
+        )),
         (n, _) => Some(format!("Phoenix rejected {n} spans of a batch: {message}")),
     }
 }

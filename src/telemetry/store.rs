@@ -190,6 +190,10 @@ impl TraceRecord {
     }
 }
 
+/// A trace's spans, delivered and set-aside counts, and state: when any changes, the
+/// copy kept in storage is stale.
+pub type Version = (usize, usize, usize, ExportState);
+
 /// A trace as the page keeps it between visits: its OTLP/JSON and what became of its
 /// spans (a span being sent is kept as pending).
 #[derive(Serialize, Deserialize)]
@@ -254,7 +258,7 @@ impl TraceRecord {
     }
 
     /// What decides whether the kept copy is stale.
-    pub fn version(&self) -> (usize, usize, usize, ExportState) {
+    pub fn version(&self) -> Version {
         let d = &self.delivery;
         (
             self.spans.len(),
@@ -378,19 +382,22 @@ impl TraceStore {
     /// their reason, and every other span that was in flight is pending again — with
     /// the run's failure as its trace's reason when the run stopped.
     pub fn finish_export(&mut self, outcome: &Outcome) {
-        let mut by_trace: HashMap<TraceId, (Vec<SpanId>, Vec<(SpanId, String)>)> = HashMap::new();
+        let mut sent: HashMap<TraceId, Vec<SpanId>> = HashMap::new();
         for (t, s) in &outcome.delivered {
-            by_trace.entry(*t).or_default().0.push(*s);
+            sent.entry(*t).or_default().push(*s);
         }
+        let mut aside: HashMap<TraceId, Vec<(SpanId, String)>> = HashMap::new();
         for ((t, s), why) in &outcome.set_aside {
-            by_trace.entry(*t).or_default().1.push((*s, why.clone()));
+            aside.entry(*t).or_default().push((*s, why.clone()));
         }
         let failure = outcome.stopped.as_ref().map(|s| s.error().to_string());
         for t in &mut self.traces {
             let id = t.spans.first().map(|s| s.span_context.trace_id());
-            if let Some((sent, aside)) = id.and_then(|id| by_trace.remove(&id)) {
-                t.delivery.sent.extend(sent);
-                t.delivery.set_aside.extend(aside);
+            if let Some(id) = id {
+                t.delivery.sent.extend(sent.remove(&id).unwrap_or_default());
+                t.delivery
+                    .set_aside
+                    .extend(aside.remove(&id).unwrap_or_default());
             }
             if t.delivery.in_flight.is_empty() {
                 continue;

@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::fields::{CheckField, SecretField, TextField};
 use crate::browser::fetch::BrowserHttp;
 use crate::browser::storage;
+use crate::http;
 use crate::model::offline::CHAT_MODEL_NAME;
 use crate::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
 use crate::model::ModelError;
@@ -33,6 +34,8 @@ pub struct ModelChoice {
     remote: StoredValue<Option<Rc<Remote>>, LocalStorage>,
     cache: StoredValue<EmbeddingCache, LocalStorage>,
     engine: StoredValue<RemoteEngine, LocalStorage>,
+    /// The key `settings.key_origin` was recorded for: a different key is a new one.
+    key_seen: StoredValue<String>,
     pub status: RwSignal<Option<String>>,
 }
 
@@ -44,8 +47,56 @@ impl ModelChoice {
             remote: StoredValue::new_local(None),
             cache: StoredValue::new_local(EmbeddingCache::default()),
             engine: StoredValue::new_local(None),
+            key_seen: StoredValue::new(storage::load_key(storage::OPENAI_KEY)),
             status: RwSignal::new(None),
         }
+    }
+
+    /// Ties the key to the origin it is first sent to (called as a question starts).
+    pub fn tie_key(&self) {
+        let untied = self.settings.with_untracked(|s| {
+            s.key_origin.is_empty() && !self.api_key.get_untracked().trim().is_empty()
+        });
+        if untied {
+            self.settings.update(|s| {
+                s.key_origin = http::origin(s.base_url.trim()).unwrap_or_default();
+            });
+            self.save();
+        }
+    }
+
+    /// A key goes only to the origin it was first used with: when the base URL moves to
+    /// another origin, the user is asked, and without a yes the key is forgotten. A new
+    /// key is tied again at its first use. Returns what the user should know.
+    fn guard_key(&self) -> Option<String> {
+        let key = self.api_key.get_untracked();
+        if self.key_seen.get_value() != key {
+            self.key_seen.set_value(key);
+            self.settings.update(|s| s.key_origin.clear());
+            return None;
+        }
+        let (tied, origin) = self.settings.with_untracked(|s| {
+            (
+                s.key_origin.clone(),
+                http::origin(s.base_url.trim()).unwrap_or_default(),
+            )
+        });
+        if key.trim().is_empty() || tied.is_empty() || tied == origin {
+            return None;
+        }
+        let question =
+            format!("Send your OpenAI API key to {origin}? It was used with {tied} so far.");
+        let yes = web_sys::window()
+            .and_then(|w| w.confirm_with_message(&question).ok())
+            .unwrap_or(false);
+        if yes {
+            self.settings.update(|s| s.key_origin = origin);
+            return None;
+        }
+        self.api_key.set(String::new());
+        self.key_seen.set_value(String::new());
+        self.settings.update(|s| s.key_origin.clear());
+        Some(format!("The API key was forgotten rather than sent to {origin}: enter the key for that server."))
     }
 
     /// The remote models to use, `None` for offline; a settings error says what to fix.
@@ -95,6 +146,7 @@ impl ModelChoice {
     }
 
     fn save(&self) {
+        let warning = self.guard_key();
         let settings = self.settings.get_untracked();
         let saved = storage::save(storage::MODEL_SETTINGS, &settings).and_then(|()| {
             storage::save_key(
@@ -106,7 +158,8 @@ impl ModelChoice {
         self.status.set(
             saved
                 .err()
-                .map(|e| format!("Settings apply to this page but were not saved: {e}.")),
+                .map(|e| format!("Settings apply to this page but were not saved: {e}."))
+                .or(warning),
         );
     }
 
@@ -116,7 +169,13 @@ impl ModelChoice {
             Ok(None) => format!(
                 "Offline: local embedder ({LOCAL_EMBEDDING_MODEL}) and {CHAT_MODEL_NAME}, running in WebAssembly in this page. No API key, no network."
             ),
-            Ok(Some(c)) => format!("Using {} and {} at {} (called from this page with fetch).", c.chat_model, c.embedding_model, c.base_url),
+            Ok(Some(c)) => {
+                let mut text = format!("Using {} and {} at {} (called from this page with fetch).", c.chat_model, c.embedding_model, c.base_url);
+                if http::plaintext_remote(&c.base_url) {
+                    text.push_str(" Warning: plain http:// to another machine: the key and your questions can be read on the way; use https://.");
+                }
+                text
+            }
             Err(e) => format!("The model settings are not usable: {e}"),
         }
     }
@@ -163,7 +222,7 @@ pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
                     "Forget key"
                 </button>
             </div>
-            {move || models.status.get().map(|m| view! { <p class="error">{m}</p> })}
+            {move || models.status.get().map(|m| view! { <p id="models-status" class="error">{m}</p> })}
         </details>
     }
 }

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser::idb::{Db, Store};
-use crate::telemetry::store::{ExportState, TraceRecord, TraceStore};
+use crate::telemetry::store::{TraceRecord, TraceStore, Version};
 
 /// Traces kept at most.
 pub const MAX_TRACES: usize = 1_000;
@@ -20,7 +20,7 @@ pub const MAX_TRACES: usize = 1_000;
 pub const MAX_BYTES: usize = 50 * 1024 * 1024;
 
 /// What was last written for each trace id: its version and its size in bytes.
-type Kept = HashMap<String, ((usize, usize, usize, ExportState), usize)>;
+type Kept = HashMap<String, (Version, usize)>;
 /// How long after a refused write it is tried again.
 const RETRY_WRITE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -81,7 +81,7 @@ fn sync(
     let Some(db) = db.get_value() else { return };
     let (changed, removed) = kept.with_value(|kept| {
         store.with_untracked(|s| {
-            let changed: Vec<(String, (usize, usize, usize, ExportState), String)> = s
+            let changed: Vec<(String, Version, String)> = s
                 .traces
                 .iter()
                 .filter(|t| kept.get(&t.trace_id).map(|k| &k.0) != Some(&t.version()))

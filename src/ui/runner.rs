@@ -54,6 +54,9 @@ impl Runner {
             Ok(r) => r,
             Err(e) => return not_started(format!("{e}.")),
         };
+        if remote.is_some() {
+            self.models.tie_key();
+        }
         self.live.set(String::new());
         let telemetry = self.telemetry.get_value();
         let (chat, embedder, engine) = match &remote {

@@ -664,6 +664,13 @@ async fn model_failures_end_in_clear_messages_and_error_spans() {
     let error = page.text("#error").await;
     assert!(error.contains("check your API key"), "{error}");
     assert!(page.text("#trace-list").await.contains("ERROR"));
+    // The server echoed the whole key in its 401: it reaches neither the page, nor a
+    // span, nor a downloaded file.
+    page.select_span("generation").await;
+    assert!(!page.text("body").await.contains("sk-bad"));
+    page.click("#download-all").await;
+    let file = page.downloaded("ragtrace-traces.json").await;
+    assert!(file.contains("Incorrect API key provided") && !file.contains("sk-bad"));
 
     use_fixture(&page, &fixture, FIXTURE_KEY, "rate-limited-once").await;
     page.ask(SEED_QUESTION, "rag", true).await;
@@ -720,9 +727,18 @@ async fn model_failures_end_in_clear_messages_and_error_spans() {
         "{rows:?}"
     );
 
-    // A server that is not there.
+    // A server that is not there — on another origin than the key was used with: the
+    // page asks before sending the key there, and forgets it when told no.
     page.fill("#base-url", &format!("http://127.0.0.1:{}/v1", free_port()))
         .await;
+    page.client.dismiss_alert().await.unwrap();
+    page.wait_for(|p| async move { p.text("#models-status").await.contains("forgotten") })
+        .await;
+    assert_eq!(
+        page.js("return document.querySelector('#openai-key').value")
+            .await,
+        ""
+    );
     page.ask(SEED_QUESTION, "rag", true).await;
     assert!(
         page.text("#error").await.contains("could not reach"),
