@@ -164,6 +164,16 @@ fn retry_after_is_honoured_as_seconds_or_date_and_ignored_when_bad() {
     assert_eq!(after("-3"), None);
 }
 
+/// Checks that the run ended with `delivered` spans sent and `span` alone set aside;
+/// returns its reason.
+fn only_set_aside(outcome: &Outcome, span: SpanId, delivered: usize) -> &str {
+    assert_eq!(outcome.delivered.len(), delivered);
+    assert_eq!(outcome.set_aside.len(), 1);
+    assert_eq!(outcome.set_aside[0].0 .1, span);
+    assert_eq!(outcome.stopped, None);
+    &outcome.set_aside[0].1
+}
+
 #[test]
 fn a_413_splits_the_batch_down_to_the_span_that_is_too_big_alone() {
     let mut spans = traces(8);
@@ -181,12 +191,8 @@ fn a_413_splits_the_batch_down_to_the_span_that_is_too_big_alone() {
         }
     });
     let outcome = run(&script, spans);
-    assert_eq!(outcome.delivered.len(), 15);
-    assert_eq!(outcome.set_aside.len(), 1);
-    let ((_, span), reason) = &outcome.set_aside[0];
-    assert_eq!(*span, big);
+    let reason = only_set_aside(&outcome, big, 15);
     assert!(reason.contains("HTTP 413"), "{reason}");
-    assert_eq!(outcome.stopped, None);
 }
 
 #[test]
@@ -201,10 +207,7 @@ fn a_rejected_batch_is_bisected_so_only_the_poisoned_span_is_set_aside() {
         }
     });
     let outcome = run(&script, spans);
-    assert_eq!(outcome.delivered.len(), 31);
-    assert_eq!(outcome.set_aside.len(), 1);
-    let ((_, span), reason) = &outcome.set_aside[0];
-    assert_eq!(*span, poisoned);
+    let reason = only_set_aside(&outcome, poisoned, 31);
     assert!(
         reason.contains("HTTP 400") && !reason.contains("sk-abc"),
         "{reason}"

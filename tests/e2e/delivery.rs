@@ -36,6 +36,18 @@ async fn export_to(page: &Page, endpoint: &str, project: &str, timeout_s: &str) 
     page.fill("#export-timeout", timeout_s).await;
 }
 
+/// A real Phoenix behind a fault-injecting proxy, and the page exporting to the proxy
+/// under a project of its own called `name-<port>`.
+async fn page_behind_proxy(name: &str, timeout_s: &str) -> (Phoenix, FaultProxy, Page, String) {
+    let site = Site::start().await;
+    let phoenix = Phoenix::start(&site.origin()).await;
+    let proxy = FaultProxy::start(&phoenix.base()).await;
+    let page = Page::open_at(site).await;
+    let project = format!("{name}-{}", phoenix.port);
+    export_to(&page, &proxy.endpoint(), &project, timeout_s).await;
+    (phoenix, proxy, page, project)
+}
+
 async fn wait_for_counts(page: &Page, limit: Duration, expected: &'static str) {
     page.wait_up_to(limit, |p| async move {
         p.text("#export-counts").await.contains(expected)
@@ -45,12 +57,7 @@ async fn wait_for_counts(page: &Page, limit: Duration, expected: &'static str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_span_arrives_or_is_listed_under_the_whole_fault_matrix() {
-    let site = Site::start().await;
-    let phoenix = Phoenix::start(&site.origin()).await;
-    let proxy = FaultProxy::start(&phoenix.base()).await;
-    let page = Page::open_at(site).await;
-    let project = format!("e2e-faults-{}", phoenix.port);
-    export_to(&page, &proxy.endpoint(), &project, "2").await;
+    let (phoenix, proxy, page, project) = page_behind_proxy("e2e-faults", "2").await;
 
     page.ask(SEED_QUESTION, "rag", true).await;
     let poisoned = span_id(&page, "rag_pipeline").await;
@@ -183,12 +190,7 @@ async fn every_span_arrives_or_is_listed_under_the_whole_fault_matrix() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_tab_closed_right_after_a_question_loses_no_span() {
-    let site = Site::start().await;
-    let phoenix = Phoenix::start(&site.origin()).await;
-    let proxy = FaultProxy::start(&phoenix.base()).await;
-    let page = Page::open_at(site).await;
-    let project = format!("e2e-close-{}", phoenix.port);
-    export_to(&page, &proxy.endpoint(), &project, "30").await;
+    let (phoenix, proxy, page, project) = page_behind_proxy("e2e-close", "30").await;
     page.click("#auto-export").await;
 
     // The auto-export's request hangs, so the spans are still unsent when the page goes.
@@ -225,12 +227,7 @@ async fn switch(page: &Page, handle: &WindowHandle) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_tabs_send_each_span_once_and_clear_together() {
-    let site = Site::start().await;
-    let phoenix = Phoenix::start(&site.origin()).await;
-    let proxy = FaultProxy::start(&phoenix.base()).await;
-    let page = Page::open_at(site).await;
-    let project = format!("e2e-tabs-{}", phoenix.port);
-    export_to(&page, &proxy.endpoint(), &project, "10").await;
+    let (phoenix, proxy, page, project) = page_behind_proxy("e2e-tabs", "10").await;
     page.ask(SEED_QUESTION, "rag", true).await;
     page.ask(
         "How many days of annual leave do employees get?",
