@@ -104,7 +104,10 @@ fn main() {
         4_000
     );
     match std::env::var("RAGTRACE_BENCH_PHOENIX") {
-        Ok(base) => export_to_phoenix(&base, spans),
+        Ok(base) => {
+            export_to_phoenix(&base, spans);
+            deliver_through_flaky_proxy(&base, spans_of_questions(&engine, &telemetry, 2_500));
+        }
         Err(_) => println!("(set RAGTRACE_BENCH_PHOENIX=http://127.0.0.1:PORT to time an export to Phoenix; `make bench` does)"),
     }
 }
@@ -164,31 +167,146 @@ fn spans_of_questions(engine: &Engine, telemetry: &Telemetry, questions: usize) 
 /// Exports `spans` to the Phoenix at `base` and counts them back through its REST API.
 fn export_to_phoenix(base: &str, spans: Vec<SpanData>) {
     let n = spans.len();
-    let settings = ExportSettings {
-        endpoint: format!("{base}/v1/traces"),
-        project: "bench".into(),
-        ..Default::default()
-    };
-    let target = ExportTarget::parse(&settings, "", "http://bench").expect("valid endpoint");
+    let target = bench_target(base, "bench");
     let t = Instant::now();
     let outcome = block_on(deliver(&Ureq, &target, spans));
     assert_eq!(outcome.stopped, None, "Phoenix accepts the spans");
     let sent = t.elapsed();
-    let mut count = 0;
-    // Phoenix ingests asynchronously (and slowly for spans carrying vectors): poll
-    // gently, since every count reads all spans back.
-    while t.elapsed() < Duration::from_secs(900) {
-        count = count_spans(base, "bench");
-        if count >= n {
-            break;
-        }
-        std::thread::sleep(Duration::from_secs(5));
-    }
+    let count = read_back(base, "bench", n);
     println!(
         "export {n} spans to Phoenix: sent in {:.2} s, {count} read back after {:.2} s",
         sent.as_secs_f64(),
         t.elapsed().as_secs_f64()
     );
+}
+
+fn bench_target(base: &str, project: &str) -> ExportTarget {
+    let settings = ExportSettings {
+        endpoint: format!("{base}/v1/traces"),
+        project: project.into(),
+        ..Default::default()
+    };
+    ExportTarget::parse(&settings, "", "http://bench").expect("valid endpoint")
+}
+
+/// Polls Phoenix until it holds `n` spans in `project` (or 15 minutes pass); the count.
+fn read_back(base: &str, project: &str, n: usize) -> usize {
+    let t = Instant::now();
+    let mut count = 0;
+    // Phoenix ingests asynchronously (and slowly for spans carrying vectors): poll
+    // gently, since every count reads all spans back.
+    while t.elapsed() < Duration::from_secs(900) {
+        count = count_spans(base, project);
+        if count >= n {
+            break;
+        }
+        std::thread::sleep(Duration::from_secs(5));
+    }
+    count
+}
+
+/// Delivers `spans` the way the page does — runs until nothing is pending, each run
+/// retrying what the last left — through [`Flaky`], and prints the delivery report.
+fn deliver_through_flaky_proxy(base: &str, spans: Vec<SpanData>) {
+    let n = spans.len();
+    let target = bench_target(base, "bench-flaky");
+    let flaky = Flaky::new(42);
+    let mut store = TraceStore::default();
+    store.add(spans);
+    let (mut runs, mut set_aside) = (0, 0);
+    while store.pending_count().0 > 0 && runs < 1_000 {
+        runs += 1;
+        let batch = store.begin_export();
+        let outcome = block_on(deliver(&flaky, &target, batch));
+        set_aside += outcome.set_aside.len();
+        store.finish_export(&outcome);
+    }
+    let count = read_back(base, "bench-flaky", n - set_aside);
+    let (requests, failed, forwarded_spans) = flaky.counts();
+    println!(
+        "delivery report (proxy failing 30 % of requests at random, seed 42, bodies over 1 MiB refused): spans made {n}, read back {count}, set aside {set_aside}, duplicates Phoenix ignored {}, lost {}; {requests} requests ({failed} failed) in {runs} runs",
+        forwarded_spans.saturating_sub(count),
+        n - set_aside - count.min(n - set_aside)
+    );
+}
+
+/// A proxy in front of Phoenix that refuses bodies over 1 MiB (413) and fails 30 % of
+/// requests at random (seeded): 503 or 502 before forwarding, a dropped connection, or
+/// a 504 after Phoenix took the spans (so the retry sends duplicates).
+struct Flaky {
+    seed: std::cell::Cell<u64>,
+    /// Requests, failed requests, spans that reached Phoenix.
+    counts: std::cell::Cell<(usize, usize, usize)>,
+}
+
+impl Flaky {
+    fn new(seed: u64) -> Self {
+        Flaky {
+            seed: std::cell::Cell::new(seed),
+            counts: std::cell::Cell::new((0, 0, 0)),
+        }
+    }
+
+    /// A number in [0, 1) from a 64-bit linear congruential generator.
+    fn next(&self) -> f64 {
+        let s = self
+            .seed
+            .get()
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.seed.set(s);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn counts(&self) -> (usize, usize, usize) {
+        self.counts.get()
+    }
+
+    fn count(&self, failed: bool, forwarded: usize) {
+        let (r, f, s) = self.counts.get();
+        self.counts
+            .set((r + 1, f + usize::from(failed), s + forwarded));
+    }
+}
+
+impl HttpClient for Flaky {
+    async fn send(&self, request: Request) -> Result<Response, HttpError> {
+        let answer = |status: u16| Response {
+            status,
+            headers: Vec::new(),
+            body: futures_util::stream::empty().boxed_local(),
+        };
+        if request.body.len() > 1_048_576 {
+            self.count(true, 0);
+            return Ok(answer(413));
+        }
+        let roll = self.next();
+        let spans = otlp::decode(&request.body).map_or(0, |s| s.len());
+        if roll < 0.1 {
+            self.count(true, 0);
+            return Ok(answer(if roll < 0.05 { 503 } else { 502 }));
+        }
+        if roll < 0.2 {
+            self.count(true, 0);
+            return Err(HttpError::Network {
+                url: request.url,
+                server_answers: true,
+            });
+        }
+        let forwarded = Ureq.send(request).await?;
+        if roll < 0.3 {
+            self.count(true, spans);
+            return Ok(answer(504));
+        }
+        self.count(false, spans);
+        Ok(forwarded)
+    }
+
+    async fn sleep(&self, _duration: Duration) {}
+
+    fn now(&self) -> std::time::SystemTime {
+        std::time::SystemTime::now()
+    }
 }
 
 fn count_spans(base: &str, project: &str) -> usize {

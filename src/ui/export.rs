@@ -4,6 +4,7 @@
 //! of the origin exports at a time (a Web Lock), and tabs tell each other what they
 //! delivered, deleted or cleared.
 
+use std::collections::HashSet;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -14,7 +15,7 @@ use crate::browser::fetch::BrowserHttp;
 use crate::browser::lifecycle::{self, Tabs};
 use crate::browser::{self, storage};
 use crate::http::{self, HttpClient};
-use crate::telemetry::delivery::{self, deliver, Outcome, Stopped};
+use crate::telemetry::delivery::{self, deliver, Outcome, SpanKey, Stopped};
 use crate::telemetry::export::{ExportSettings, ExportTarget};
 use crate::telemetry::otlp;
 use crate::telemetry::provider;
@@ -46,6 +47,9 @@ pub struct Exporter {
     again: StoredValue<bool>,
     client: StoredValue<Rc<BrowserHttp>, LocalStorage>,
     tabs: StoredValue<Tabs, LocalStorage>,
+    /// Spans in a keepalive request now: hiding and closing both flush, and a span
+    /// need not go twice.
+    flushing: StoredValue<HashSet<SpanKey>>,
 }
 
 impl Exporter {
@@ -64,6 +68,7 @@ impl Exporter {
             again: StoredValue::new(false),
             client: StoredValue::new_local(Rc::new(BrowserHttp::default())),
             tabs: StoredValue::new_local(tabs),
+            flushing: StoredValue::new(HashSet::new()),
         };
         lifecycle::on_hide(move || exporter.flush());
         exporter
@@ -213,7 +218,13 @@ impl Exporter {
             return;
         }
         let Ok(target) = self.target() else { return };
-        let spans = self.store.with_untracked(TraceStore::unsent_spans);
+        let spans: Vec<_> = self.flushing.with_value(|flushing| {
+            self.store
+                .with_untracked(TraceStore::unsent_spans)
+                .into_iter()
+                .filter(|s| !flushing.contains(&delivery::key(s)))
+                .collect()
+        });
         if spans.is_empty() {
             return;
         }
@@ -222,12 +233,18 @@ impl Exporter {
             delivery::keepalive_requests(&target, spans, delivery::KEEPALIVE_BUDGET)
         {
             let client = client.clone();
+            self.flushing
+                .update_value(|f| f.extend(keys.iter().copied()));
             spawn_local(async move {
-                if let Ok(r) = client.send(request).await {
-                    if (200..300).contains(&r.status) {
-                        self.store.update(|s| s.mark_delivered(&keys));
-                        self.tell_tabs(&StoreChange::delivered(&keys));
-                    }
+                let answer = client.send(request).await;
+                self.flushing.update_value(|f| {
+                    keys.iter().for_each(|k| {
+                        f.remove(k);
+                    })
+                });
+                if answer.is_ok_and(|r| (200..300).contains(&r.status)) {
+                    self.store.update(|s| s.mark_delivered(&keys));
+                    self.tell_tabs(&StoreChange::delivered(&keys));
                 }
             });
         }

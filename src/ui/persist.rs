@@ -31,8 +31,14 @@ pub fn keep(
     restored: RwSignal<bool>,
     notice: RwSignal<Option<String>>,
 ) {
-    let db: StoredValue<Option<Db>, LocalStorage> = StoredValue::new_local(None);
-    let kept: StoredValue<Kept, LocalStorage> = StoredValue::new_local(HashMap::new());
+    let keeper = Keeper {
+        store,
+        db: StoredValue::new_local(None),
+        kept: StoredValue::new_local(HashMap::new()),
+        notice,
+        refusing: StoredValue::new(false),
+    };
+    let Keeper { db, kept, .. } = keeper;
     spawn_local(async move {
         match Db::open().await {
             Err(e) => notice.set(Some(format!(
@@ -60,103 +66,126 @@ pub fn keep(
                     )));
                 }
                 db.set_value(Some(opened));
-                sync(store, db, kept, notice);
+                keeper.sync();
             }
         }
         restored.set(true);
     });
     Effect::new(move |_| {
         store.track();
-        sync(store, db, kept, notice);
+        keeper.sync();
     });
 }
 
-fn sync(
+/// The store, its database, what was written, and what to tell the user.
+#[derive(Clone, Copy)]
+struct Keeper {
     store: RwSignal<TraceStore>,
     db: StoredValue<Option<Db>, LocalStorage>,
     kept: StoredValue<Kept, LocalStorage>,
     notice: RwSignal<Option<String>>,
-) {
-    let db_value = db;
-    let Some(db) = db.get_value() else { return };
-    let (changed, removed) = kept.with_value(|kept| {
-        store.with_untracked(|s| {
-            let changed: Vec<(String, Version, String)> = s
-                .traces
-                .iter()
-                .filter(|t| kept.get(&t.trace_id).map(|k| &k.0) != Some(&t.version()))
-                .map(|t| (t.trace_id.clone(), t.version(), t.to_saved()))
-                .collect();
-            let removed: Vec<String> = kept
-                .keys()
-                .filter(|id| s.get(id).is_none())
-                .cloned()
-                .collect();
-            (changed, removed)
-        })
-    });
-    if changed.is_empty() && removed.is_empty() {
-        return;
-    }
-    kept.update_value(|k| {
-        removed.iter().for_each(|id| {
-            k.remove(id);
+    /// The last writes were refused (the notice says so until a write succeeds).
+    refusing: StoredValue<bool>,
+}
+
+impl Keeper {
+    fn sync(self) {
+        let Keeper {
+            store,
+            db,
+            kept,
+            notice,
+            refusing,
+        } = self;
+        let Some(db) = db.get_value() else { return };
+        let (changed, removed) = kept.with_value(|kept| {
+            store.with_untracked(|s| {
+                let changed: Vec<(String, Version, String)> = s
+                    .traces
+                    .iter()
+                    .filter(|t| kept.get(&t.trace_id).map(|k| &k.0) != Some(&t.version()))
+                    .map(|t| (t.trace_id.clone(), t.version(), t.to_saved()))
+                    .collect();
+                let removed: Vec<String> = kept
+                    .keys()
+                    .filter(|id| s.get(id).is_none())
+                    .cloned()
+                    .collect();
+                (changed, removed)
+            })
         });
-        k.extend(
-            changed
-                .iter()
-                .map(|(id, v, text)| (id.clone(), (v.clone(), text.len()))),
-        );
-    });
-    spawn_local(async move {
-        let mut refused = None;
-        for (id, _, text) in changed {
-            if let Err(e) = db.put(Store::Traces, &id, &text).await {
-                // Forgotten as written, so the retry below writes it again.
-                kept.update_value(|k| {
-                    k.remove(&id);
-                });
-                refused = Some(e);
+        if changed.is_empty() && removed.is_empty() {
+            return;
+        }
+        kept.update_value(|k| {
+            removed.iter().for_each(|id| {
+                k.remove(id);
+            });
+            k.extend(
+                changed
+                    .iter()
+                    .map(|(id, v, text)| (id.clone(), (v.clone(), text.len()))),
+            );
+        });
+        spawn_local(async move {
+            let mut refused = None;
+            for (id, _, text) in changed {
+                if let Err(e) = db.put(Store::Traces, &id, &text).await {
+                    // Forgotten as written, so the retry below writes it again.
+                    kept.update_value(|k| {
+                        k.remove(&id);
+                    });
+                    refused = Some(e);
+                }
             }
-        }
-        for id in removed {
-            let _ = db.delete(Store::Traces, &id).await;
-        }
-        if let Some(e) = refused {
-            notice.set(Some(format!(
-                "Traces could not be saved ({e}); they are kept in memory and saving is tried again in {} s. Free some space, or export or download them.",
-                RETRY_WRITE.as_secs()
-            )));
-            gloo_timers::future::sleep(RETRY_WRITE).await;
-            sync(store, db_value, kept, notice);
-        }
-    });
-    let eviction = kept.with_value(|kept| {
-        let over = kept.len() > MAX_TRACES || kept.values().map(|k| k.1).sum::<usize>() > MAX_BYTES;
-        over.then(|| {
-            store.try_update(|s| {
-                s.evict(MAX_TRACES, MAX_BYTES, |t| {
-                    kept.get(&t.trace_id).map_or(0, |k| k.1)
+            for id in removed {
+                let _ = db.delete(Store::Traces, &id).await;
+            }
+            match refused {
+                Some(e) => {
+                    refusing.set_value(true);
+                    notice.set(Some(format!(
+                    "Traces could not be saved ({e}); they are kept in memory and saving is tried again in {} s. Free some space, or export or download them.",
+                    RETRY_WRITE.as_secs()
+                )));
+                    gloo_timers::future::sleep(RETRY_WRITE).await;
+                    self.sync();
+                }
+                None if refusing.get_value() => {
+                    refusing.set_value(false);
+                    notice.set(Some("Traces are saved again.".into()));
+                }
+                None => {}
+            }
+        });
+        let eviction = kept.with_value(|kept| {
+            let over =
+                kept.len() > MAX_TRACES || kept.values().map(|k| k.1).sum::<usize>() > MAX_BYTES;
+            over.then(|| {
+                store.try_update(|s| {
+                    s.evict(MAX_TRACES, MAX_BYTES, |t| {
+                        kept.get(&t.trace_id).map_or(0, |k| k.1)
+                    })
                 })
             })
-        })
-    });
-    // The store changed: the effect runs again and deletes the evicted traces.
-    let Some(Some(eviction)) = eviction else {
-        return;
-    };
-    let bounds = format!(
-        "at most {MAX_TRACES} traces and {} MB",
-        MAX_BYTES / 1_048_576
-    );
-    if eviction.over {
-        notice.set(Some(format!(
+        });
+        // The store changed: the effect runs again and deletes the evicted traces.
+        let Some(Some(eviction)) = eviction else {
+            return;
+        };
+        let bounds = format!(
+            "at most {MAX_TRACES} traces and {} MB",
+            MAX_BYTES / 1_048_576
+        );
+        if eviction.over {
+            notice.set(Some(format!(
             "This page keeps {bounds}, but the traces over that are not exported yet, so they all stay: export them to Phoenix or download them, and older ones can go."
         )));
-    } else if eviction.removed > 0 {
-        notice.set(Some(format!(
-            "Only the newest traces are kept ({bounds}): {} older exported ones were removed.",
-            eviction.removed
-        )));
+        } else if eviction.removed > 0 {
+            notice.set(Some(format!(
+                "Only the newest traces are kept ({bounds}): {} older exported ones were removed.",
+                eviction.removed
+            )));
+        }
     }
 }

@@ -276,3 +276,29 @@ async fn two_tabs_send_each_span_once_and_clear_together() {
     .await;
     page.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_save_is_said_and_tried_again() {
+    let page = Page::open().await;
+    // IndexedDB refuses every write, as it does when the origin's quota is used up.
+    page.js("window.realPut = IDBObjectStore.prototype.put; \
+         IDBObjectStore.prototype.put = function () { \
+           throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); }")
+        .await;
+    page.ask(SEED_QUESTION, "rag", true).await;
+    page.wait_for(|p| async move {
+        p.text("#storage-notice")
+            .await
+            .contains("could not be saved (The quota has been exceeded.)")
+    })
+    .await;
+    // Space is freed: the next try saves the trace, and it survives a reload.
+    page.js("IDBObjectStore.prototype.put = window.realPut")
+        .await;
+    page.wait_for(|p| async move { p.text("#storage-notice").await.contains("saved again") })
+        .await;
+    page.client.refresh().await.unwrap();
+    page.wait_for(|p| async move { p.count("#trace-list li").await == 1 })
+        .await;
+    page.close().await;
+}
