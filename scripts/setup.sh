@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+# opentelemetry-js, whose serializers write the OTLP/JSON files the import is tested on.
+OTEL_JS_TRANSFORMER=0.223.1
+OTEL_JS_SDK=2.12.1
 TOOLS=.state/tools
 say() { echo "setup: $*"; }
 
@@ -40,6 +43,14 @@ if ! "$TOOLS/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q "versio
   say "installing wasm-opt (npm binaryen@$BINARYEN_VERSION)"
   mkdir -p "$TOOLS"
   npm install --prefix "$TOOLS" --no-audit --no-fund --silent "binaryen@$BINARYEN_VERSION"
+fi
+
+if ! grep -qs "\"version\": \"$OTEL_JS_TRANSFORMER\"" "$TOOLS/node_modules/@opentelemetry/otlp-transformer/package.json"; then
+  say "installing opentelemetry-js (otlp-transformer $OTEL_JS_TRANSFORMER, sdk-trace-base $OTEL_JS_SDK)"
+  mkdir -p "$TOOLS"
+  npm install --prefix "$TOOLS" --no-audit --no-fund --silent \
+    "@opentelemetry/otlp-transformer@$OTEL_JS_TRANSFORMER" "@opentelemetry/sdk-trace-base@$OTEL_JS_SDK" \
+    "@opentelemetry/resources@$OTEL_JS_SDK" "@opentelemetry/api@1.9.1"
 fi
 
 if [ "${1:-}" = --browser ]; then

@@ -5,7 +5,8 @@
 mod common;
 
 use common::spans::sample;
-use opentelemetry::KeyValue;
+use opentelemetry::trace::Status;
+use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use ragtrace::telemetry::otlp::{self, OtlpError};
@@ -121,4 +122,172 @@ fn redaction_replaces_values_before_encoding() {
     let json = otlp::to_json(spans, &resource());
     assert!(!json.contains("secret question"));
     assert!(json.contains(REDACTED));
+}
+
+/// A file in the shape of opentelemetry-proto's `examples/trace.json`: upper-case hex
+/// ids, int64 as strings, scope attributes.
+const PROTO_EXAMPLE: &str = r#"{
+  "resourceSpans": [{
+    "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "my.service"}}]},
+    "scopeSpans": [{
+      "scope": {"name": "my.library", "version": "1.0.0",
+                "attributes": [{"key": "my.scope.attribute", "value": {"stringValue": "some scope attribute"}}]},
+      "spans": [{
+        "traceId": "5B8EFFF798038103D269B633813FC60C",
+        "spanId": "EEE19B7EC3C1B174",
+        "parentSpanId": "EEE19B7EC3C1B173",
+        "name": "I'm a server span",
+        "startTimeUnixNano": "1544712660000000000",
+        "endTimeUnixNano": "1544712661000000000",
+        "kind": 2,
+        "attributes": [{"key": "my.span.attr", "value": {"stringValue": "some value"}}]
+      }]
+    }]
+  }]
+}"#;
+
+/// Two lines as the Collector's file exporter writes them: one request per line,
+/// empty parent ids, an empty status, a schema URL.
+const COLLECTOR_LINES: &str = concat!(
+    r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeSpans":[{"scope":{},"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","parentSpanId":"","flags":1,"name":"GET /","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000","attributes":[{"key":"http.response.status_code","value":{"intValue":"200"}}],"status":{}}]}],"schemaUrl":"https://opentelemetry.io/schemas/1.26.0"}]}"#,
+    "\n",
+    r#"{"resourceSpans":[{"resource":{},"scopeSpans":[{"scope":{"name":"db"},"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00f067aa0ba902b7","parentSpanId":"b7ad6b7169203331","name":"SELECT","kind":3,"startTimeUnixNano":"1700000000100000000","endTimeUnixNano":"1700000000200000000","status":{"code":2,"message":"timeout"}}]}]}]}"#,
+    "\n"
+);
+
+/// What Phoenix's "Download → OTLP JSON" writes: original field names, nulls, enum
+/// names, numbers for int64 — and a producer that wrote its ids in base64.
+const PHOENIX_DOWNLOAD: &str = r#"{"resource_spans":[{"resource":null,"scope_spans":[{"scope":null,"spans":[
+  {"trace_id":"Cvdl>GRbNQ92ESOshHIAxnA==","span_id":"t61rcWkgMzE=","parent_span_id":null,"name":"agent_run",
+   "kind":"SPAN_KIND_INTERNAL","start_time_unix_nano":1700000000000000000,"end_time_unix_nano":1700000000900000000,
+   "attributes":[{"key":"openinference.span.kind","value":{"string_value":"AGENT"}},
+                 {"key":"llm.token_count.total","value":{"int_value":42}}],
+   "events":null,"status":{"code":"STATUS_CODE_OK","message":null},"dropped_attributes_count":null}
+]}]}]}"#;
+
+#[test]
+fn files_written_by_other_producers_import() {
+    let spans = otlp::from_json(PROTO_EXAMPLE).unwrap();
+    assert_eq!(spans.len(), 1);
+    assert_eq!(
+        spans[0].span_context.trace_id().to_string(),
+        "5b8efff798038103d269b633813fc60c"
+    );
+    assert_eq!(spans[0].span_kind, opentelemetry::trace::SpanKind::Server);
+    assert_eq!(spans[0].instrumentation_scope.name(), "my.library");
+
+    let spans = otlp::from_json(COLLECTOR_LINES).unwrap();
+    assert_eq!(spans.len(), 2);
+    assert_eq!(spans[1].parent_span_id, spans[0].span_context.span_id());
+    assert_eq!(
+        attr(&spans[0], "http.response.status_code"),
+        Some(Value::I64(200))
+    );
+    assert!(matches!(&spans[1].status, Status::Error { description } if description == "timeout"));
+
+    // The trace id above is not valid base64 (">"): the file is refused with a reason.
+    let err = otlp::from_json(PHOENIX_DOWNLOAD).unwrap_err();
+    assert!(
+        err.to_string().contains("agent_run") || matches!(err, OtlpError::Json(_)),
+        "{err}"
+    );
+    let good = PHOENIX_DOWNLOAD.replace("Cvdl>GRbNQ92ESOshHIAxnA==", "CvdlGRbNQ92ESOshHIAxnA==");
+    let spans = otlp::from_json(&good).unwrap();
+    assert_eq!(
+        spans[0].span_context.trace_id().to_string(),
+        "0af7651916cd43dd8448eb211c80319c"
+    );
+    assert_eq!(
+        spans[0].span_context.span_id().to_string(),
+        "b7ad6b7169203331"
+    );
+    assert_eq!(
+        spans[0].parent_span_id,
+        opentelemetry::trace::SpanId::INVALID
+    );
+    assert_eq!(spans[0].status, Status::Ok);
+    assert_eq!(
+        attr(&spans[0], "llm.token_count.total"),
+        Some(Value::I64(42))
+    );
+    assert_eq!(
+        spans[0]
+            .end_time
+            .duration_since(spans[0].start_time)
+            .unwrap()
+            .as_millis(),
+        900
+    );
+}
+
+/// Runs the opentelemetry-js fixture script and reads what its `JsonTraceSerializer`
+/// wrote, with the page's import.
+#[test]
+fn files_written_by_opentelemetry_js_import() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = std::process::Command::new("node")
+        .arg("tests/fixtures/otel-js-trace.js")
+        .env("NODE_PATH", format!("{root}/.state/tools/node_modules"))
+        .current_dir(root)
+        .output()
+        .expect("node runs (scripts/setup.sh installs it)");
+    assert!(
+        out.status.success(),
+        "the fixture failed (scripts/setup.sh installs opentelemetry-js): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let spans = otlp::from_json(&String::from_utf8(out.stdout).unwrap()).unwrap();
+    assert_eq!(spans.len(), 2);
+    let child = spans.iter().find(|s| s.name == "retrieval").unwrap();
+    let root_span = spans.iter().find(|s| s.name == "rag_pipeline").unwrap();
+    assert_eq!(child.parent_span_id, root_span.span_context.span_id());
+    assert_eq!(root_span.span_kind, opentelemetry::trace::SpanKind::Server);
+    assert_eq!(attr(child, "i"), Some(Value::I64(-42)));
+    assert_eq!(attr(child, "f"), Some(Value::F64(0.125)));
+    assert_eq!(attr(child, "s"), Some(Value::from("text ünïcode")));
+    assert_eq!(
+        attr(child, "ai"),
+        Some(Value::Array(opentelemetry::Array::I64(vec![1, 2, 3])))
+    );
+    assert!(matches!(&child.status, Status::Error { description } if description == "broke"));
+    assert_eq!(child.events.len(), 1);
+    assert_eq!(
+        child
+            .start_time
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos(),
+        1_764_000_000_123_457_789
+    );
+}
+
+fn attr(span: &SpanData, key: &str) -> Option<Value> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.clone())
+}
+
+#[test]
+fn genai_spans_from_other_producers_show_as_llm_spans() {
+    let file = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{
+      "traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"chat gpt-4o",
+      "kind":3,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000",
+      "attributes":[
+        {"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},
+        {"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},
+        {"key":"gen_ai.usage.input_tokens","value":{"intValue":"12"}},
+        {"key":"gen_ai.input.messages","value":{"stringValue":"[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Hi\"}]}]"}}
+      ]}]}]}]}"#;
+    let mut store = ragtrace::telemetry::store::TraceStore::default();
+    store.add(otlp::from_json(file).unwrap());
+    let rows = store.traces[0].rows();
+    assert_eq!(rows[0].kind, "LLM");
+    assert_eq!(rows[0].key_attribute, "gpt-4o");
+    assert_eq!(
+        rows[0].messages("llm.input_messages"),
+        [("user".to_string(), "Hi".to_string())]
+    );
+    // The original attributes stay.
+    assert_eq!(rows[0].attribute("gen_ai.usage.input_tokens"), Some("12"));
 }

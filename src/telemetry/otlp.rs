@@ -22,6 +22,8 @@ use opentelemetry_sdk::Resource;
 use prost::Message;
 use thiserror::Error;
 
+use super::otlp_json;
+
 /// Phoenix (like most collectors) refuses bodies over 4 MB.
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
 
@@ -84,9 +86,14 @@ pub fn to_json(spans: Vec<SpanData>, resource: &Resource) -> String {
     serde_json::to_string_pretty(&request(spans, resource)).expect("OTLP messages serialise")
 }
 
-/// Reads an OTLP/JSON file, validating every span before returning any.
+/// Reads an OTLP/JSON file as producers write it (see [`super::otlp_json`]): one
+/// request or one per line, either field spelling. Every span is validated before any
+/// is returned.
 pub fn from_json(json: &str) -> Result<Vec<SpanData>, OtlpError> {
-    let spans = spans_of(serde_json::from_str(json)?)?;
+    let mut spans = Vec::new();
+    for request in otlp_json::requests(json)? {
+        spans.extend(spans_of(serde_json::from_value(request)?)?);
+    }
     if spans.is_empty() {
         return Err(OtlpError::NoSpans);
     }
