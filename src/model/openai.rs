@@ -29,6 +29,9 @@ use crate::secret::{scrub, ApiKey};
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 pub const DEFAULT_CHAT_MODEL: &str = "gpt-4.1-mini";
 pub const DEFAULT_EMBEDDING_MODEL: &str = "text-embedding-3-small";
+/// The embedding model name that keeps embedding in the page (for servers that serve a
+/// chat model but no embeddings).
+pub const LOCAL_EMBEDDINGS: &str = "local";
 /// Inputs per embeddings request (the API allows 2,048; smaller keeps bodies modest).
 const EMBEDDING_BATCH: usize = 256;
 /// Retries of a 429, 502, 503 or 504 before giving up.
@@ -126,6 +129,11 @@ impl OpenAiConfig {
             embedding_model: non_empty(&settings.embedding_model, "embedding model")?,
             temperature: settings.temperature,
         }))
+    }
+
+    /// Whether documents and questions are embedded in the page, not by the server.
+    pub fn local_embeddings(&self) -> bool {
+        self.embedding_model.eq_ignore_ascii_case(LOCAL_EMBEDDINGS)
     }
 
     fn headers(&self) -> Vec<(&'static str, String)> {

@@ -170,7 +170,11 @@ impl ModelChoice {
                 "Offline: local embedder ({LOCAL_EMBEDDING_MODEL}) and {CHAT_MODEL_NAME}, running in WebAssembly in this page. No API key, no network."
             ),
             Ok(Some(c)) => {
-                let mut text = format!("Using {} and {} at {} (called from this page with fetch).", c.chat_model, c.embedding_model, c.base_url);
+                let mut text = if c.local_embeddings() {
+                    format!("Using {} at {} for answers (called from this page with fetch); passages found with the local embedder ({LOCAL_EMBEDDING_MODEL}) in this page.", c.chat_model, c.base_url)
+                } else {
+                    format!("Using {} and {} at {} (called from this page with fetch).", c.chat_model, c.embedding_model, c.base_url)
+                };
                 if http::plaintext_remote(&c.base_url) {
                     text.push_str(" Warning: plain http:// to another machine: the key and your questions can be read on the way; use https://.");
                 }
@@ -203,6 +207,7 @@ pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
                 <TextField id="chat-model" label="Chat model" settings saved
                     get=|s: &ModelSettings| s.chat_model.clone() set=|s, v| s.chat_model = v />
                 <TextField id="embedding-model" label="Embedding model" settings saved
+                    placeholder="text-embedding-3-small, or local (embed in this page)"
                     get=|s: &ModelSettings| s.embedding_model.clone() set=|s, v| s.embedding_model = v />
                 <TextField id="temperature" label="Temperature" settings saved kind="number"
                     get=|s: &ModelSettings| s.temperature.to_string()

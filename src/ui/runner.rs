@@ -10,6 +10,7 @@ use super::corpus::Corpus;
 use super::export::Exporter;
 use super::models::ModelChoice;
 use crate::model::offline::OfflineChat;
+use crate::model::openai::LOCAL_EMBEDDINGS;
 use crate::model::Either;
 use crate::rag::demo;
 use crate::rag::embed::HashEmbedder;
@@ -65,6 +66,13 @@ impl Runner {
                 Either::Left(HashEmbedder),
                 indexed.engine,
             ),
+            // A server that only chats: the page's own index and embedder find the
+            // passages, the server answers.
+            Some(r) if r.client.config.local_embeddings() => (
+                Either::Right(r.client.clone()),
+                Either::Left(HashEmbedder),
+                indexed.engine,
+            ),
             Some(r) => {
                 let generation = indexed.generation;
                 let documents: Vec<(&str, &str)> = indexed
@@ -85,7 +93,8 @@ impl Runner {
                                 self.collect(&telemetry);
                                 let model = &r.client.config.embedding_model;
                                 return not_started(format!(
-                                    "The documents could not be indexed with {model}: {e}."
+                                    "The documents could not be indexed with {model}: {e}. If this server has no embedding model, enter \"{LOCAL_EMBEDDINGS}\" as the Embedding model: the page then embeds in WebAssembly while {} answers.",
+                                    r.client.config.chat_model
                                 ));
                             }
                         }

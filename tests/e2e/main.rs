@@ -5,6 +5,7 @@ mod delivery;
 mod explorer;
 mod fault_proxy;
 mod harness;
+mod interop;
 mod openai_fixture;
 mod phoenix;
 
@@ -504,10 +505,10 @@ async fn hidden_inputs_are_redacted_before_they_are_stored() {
     page.close().await;
 }
 
-const FIXTURE_KEY: &str = "sk-fixture-secret-e2e-123";
+pub(crate) const FIXTURE_KEY: &str = "sk-fixture-secret-e2e-123";
 
 /// Points the page's model settings at the fixture, as a user pasting them would.
-async fn use_fixture(page: &Page, fixture: &Fixture, key: &str, chat_model: &str) {
+pub(crate) async fn use_fixture(page: &Page, fixture: &Fixture, key: &str, chat_model: &str) {
     if page
         .js("return document.querySelector('.model-panel').open")
         .await

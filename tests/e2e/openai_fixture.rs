@@ -5,7 +5,8 @@
 //! `missing-model` → 404, `rate-limited-once` → one 429 with `Retry-After`, then
 //! answers, `server-error` → 500, `broken-stream` → a stream cut mid-JSON,
 //! `sloppy-agent` → one reply out of ReAct format, then well-formed ones,
-//! `slow-model` → streams at one piece every 700 ms (time to press Stop).
+//! `slow-model` → streams at one piece every 700 ms (time to press Stop). The embedding
+//! model `no-embeddings` gets llama.cpp's 501 for a server started without embeddings.
 //! The key `sk-bad` gets a 401.
 
 use std::collections::HashMap;
@@ -269,6 +270,15 @@ async fn embeddings(
             )
         }
     };
+    if body["model"] == "no-embeddings" {
+        // What llama.cpp's server answers when started without --embeddings.
+        return error(
+            StatusCode::NOT_IMPLEMENTED,
+            "This server does not support embeddings. Start it with `--embeddings`",
+            "not_supported_error",
+            json!(501),
+        );
+    }
     seen.lock().unwrap().embedding_inputs.push(inputs.len());
     let data: Vec<Value> = inputs
         .iter()
