@@ -2,10 +2,12 @@
 //! `retrieval.*`, `generation.*` and `agent.*` keys, which the page keeps so the
 //! tutorial's tables can be rebuilt from our spans.
 
-/// The nine OpenInference span kinds.
+/// The ten OpenInference span kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SpanKind {
     Llm,
+    /// A prompt template rendered with its variables (`llm.prompt_template.*`).
+    Prompt,
     Embedding,
     Chain,
     Retriever,
@@ -17,8 +19,9 @@ pub enum SpanKind {
 }
 
 impl SpanKind {
-    pub const ALL: [SpanKind; 9] = [
+    pub const ALL: [SpanKind; 10] = [
         SpanKind::Llm,
+        SpanKind::Prompt,
         SpanKind::Embedding,
         SpanKind::Chain,
         SpanKind::Retriever,
@@ -32,6 +35,7 @@ impl SpanKind {
     pub fn as_str(self) -> &'static str {
         match self {
             SpanKind::Llm => "LLM",
+            SpanKind::Prompt => "PROMPT",
             SpanKind::Embedding => "EMBEDDING",
             SpanKind::Chain => "CHAIN",
             SpanKind::Retriever => "RETRIEVER",

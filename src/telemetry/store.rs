@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::delivery::{Outcome, SpanKey};
 use super::otlp::{self, OtlpError};
-use super::{provider, semconv};
+use super::{genai, provider, semconv};
 
 /// Where a trace stands with Phoenix, derived from its [`Delivery`].
 #[derive(Debug, Clone, PartialEq)]
@@ -555,11 +555,22 @@ impl SpanRow {
                 .find(|(key, _)| key == k)
                 .map(|(_, v)| v.clone())
         };
-        let kind = get(semconv::SPAN_KIND).unwrap_or_default();
+        let lookup = |k: &str| {
+            attributes
+                .iter()
+                .find(|(key, _)| key == k)
+                .map(|(_, v)| v.as_str())
+        };
+        // Spans from producers that follow OpenTelemetry's GenAI conventions instead.
+        let kind = get(semconv::SPAN_KIND)
+            .or_else(|| genai::kind(lookup).map(|k| k.as_str().to_string()))
+            .unwrap_or_default();
         let key_attribute = match kind.as_str() {
             "RETRIEVER" => get(semconv::RETRIEVAL_QUERY),
             "EMBEDDING" => get(semconv::EMBEDDING_MODEL_NAME),
-            "LLM" => get(semconv::LLM_MODEL_NAME),
+            "LLM" => {
+                get(semconv::LLM_MODEL_NAME).or_else(|| genai::model(lookup).map(str::to_string))
+            }
             "TOOL" => get(semconv::TOOL_NAME)
                 .map(|t| format!("{t}: {}", get(semconv::INPUT_VALUE).unwrap_or_default())),
             _ => get(semconv::AGENT_ACTION).or_else(|| get(semconv::INPUT_VALUE)),
@@ -599,9 +610,9 @@ impl SpanRow {
     }
 
     /// The messages under `llm.input_messages` or `llm.output_messages` (the `prefix`),
-    /// in order, as (role, content).
+    /// in order, as (role, content); a GenAI span's `gen_ai.*` messages when it has none.
     pub fn messages(&self, prefix: &str) -> Vec<(String, String)> {
-        (0..)
+        let found: Vec<(String, String)> = (0..)
             .map_while(|i| {
                 let field = |f: &str| {
                     self.attribute(&format!("{prefix}.{i}.message.{f}"))
@@ -611,7 +622,16 @@ impl SpanRow {
                 (role.is_some() || content.is_some())
                     .then(|| (role.unwrap_or_default(), content.unwrap_or_default()))
             })
-            .collect()
+            .collect();
+        if !found.is_empty() {
+            return found;
+        }
+        let side = if prefix.contains("output") {
+            genai::Side::Output
+        } else {
+            genai::Side::Input
+        };
+        genai::messages(|k| self.attribute(k), side)
     }
 
     /// The retrieved documents, in rank order, as (id, score, content).
