@@ -8,19 +8,19 @@ use opentelemetry::trace::{Span as _, Tracer as _};
 use opentelemetry::KeyValue;
 use opentelemetry_sdk::trace::SpanData;
 use pollster::block_on;
+use ragtrace::explorer::query::SpanQuery;
+use ragtrace::explorer::store::TraceStore;
 use ragtrace::http::{HttpClient, HttpError, Request, Response};
-use ragtrace::model::offline::OfflineChat;
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::{Engine, IndexJob};
 use ragtrace::rag::index::SearchMode;
+use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{ask, AskOptions, Models};
 use ragtrace::telemetry::delivery::deliver;
 use ragtrace::telemetry::export::{ExportSettings, ExportTarget};
 use ragtrace::telemetry::otlp;
 use ragtrace::telemetry::provider::Telemetry;
-use ragtrace::telemetry::query::SpanQuery;
 use ragtrace::telemetry::redact::Redaction;
-use ragtrace::telemetry::store::TraceStore;
 use ragtrace::HANDBOOK_MD;
 
 fn median(mut runs: Vec<Duration>) -> Duration {

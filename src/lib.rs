@@ -3,16 +3,18 @@
 //! attributes.
 //!
 //! The crate is cut into rooms that depend one way:
-//! - [`rag`]: the domain — corpus, chunking, embedding, retrieval, answering, the agent
+//! - [`rag`]: the domain — corpus, chunking, embedding, retrieval, answering, the offline
+//!   models, the agent
 //!   loop and the traced pipelines. Plain Rust, no browser types, tested natively.
 //! - [`http`]: the one HTTP seam (request, response with headers, typed errors) that
 //!   the model client and the Phoenix export share.
-//! - [`model`]: the chat and embedding model traits and the offline models.
+//! - [`model`]: the chat and embedding model traits and the OpenAI-compatible client.
 //! - [`telemetry`]: tracer provider, OpenInference keys, span helper, trace store,
 //!   OTLP, redaction and delivery to Phoenix.
 //! - `browser` and `ui` (wasm32 only): thin browser I/O (fetch, storage, files) and the
 //!   Leptos page, which only renders and wires signals.
 
+pub mod explorer;
 pub mod http;
 pub mod model;
 pub mod rag;

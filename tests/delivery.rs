@@ -17,6 +17,7 @@ use opentelemetry_proto::tonic::collector::trace::v1::{
 use opentelemetry_sdk::trace::SpanData;
 use pollster::block_on;
 use prost::Message as _;
+use ragtrace::explorer::store::{ExportState, TraceRecord, TraceStore};
 use ragtrace::http::{HttpError, Request};
 use ragtrace::telemetry::delivery::{
     self, deliver, keepalive_requests, ExportError, Outcome, Stopped,
@@ -24,7 +25,6 @@ use ragtrace::telemetry::delivery::{
 use ragtrace::telemetry::export::{ExportSettings, ExportTarget};
 use ragtrace::telemetry::otlp;
 use ragtrace::telemetry::redact::Redaction;
-use ragtrace::telemetry::store::{ExportState, TraceRecord, TraceStore};
 
 const URL: &str = "http://127.0.0.1:6006/v1/traces";
 

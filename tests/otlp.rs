@@ -279,10 +279,13 @@ fn genai_spans_from_other_producers_show_as_llm_spans() {
         {"key":"gen_ai.usage.input_tokens","value":{"intValue":"12"}},
         {"key":"gen_ai.input.messages","value":{"stringValue":"[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Hi\"}]}]"}}
       ]}]}]}]}"#;
-    let mut store = ragtrace::telemetry::store::TraceStore::default();
+    let mut store = ragtrace::explorer::store::TraceStore::default();
     store.add(otlp::from_json(file).unwrap());
     let rows = store.traces[0].rows();
-    assert_eq!(rows[0].kind, "LLM");
+    assert_eq!(
+        rows[0].kind,
+        Some(ragtrace::telemetry::semconv::SpanKind::Llm)
+    );
     assert_eq!(rows[0].key_attribute, "gpt-4o");
     assert_eq!(
         rows[0].messages("llm.input_messages"),

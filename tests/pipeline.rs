@@ -5,11 +5,13 @@
 use opentelemetry::trace::{SpanId, Status, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use pollster::block_on;
-use ragtrace::model::offline::OfflineChat;
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::Engine;
 use ragtrace::rag::eval::parse_queries;
+use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{ask, AskError, AskOptions, Mode, Models, Outcome};
+use ragtrace::telemetry::names::SpanName;
+use ragtrace::telemetry::semconv::{SpanKind, StatusCode};
 use ragtrace::{HANDBOOK_MD, QUERIES_JSONL};
 
 struct Run {
@@ -320,8 +322,8 @@ fn off_topic_question_is_not_found() {
 
 #[test]
 fn benchmark_rows_and_summary_come_from_the_traces() {
+    use ragtrace::explorer::store::TraceStore;
     use ragtrace::rag::eval::{BenchRow, BenchSummary};
-    use ragtrace::telemetry::store::TraceStore;
     let engine = engine();
     let queries = parse_queries(QUERIES_JSONL).unwrap();
     let mut rows = Vec::new();
@@ -382,7 +384,7 @@ fn error_path_demo_records_an_ok_empty_query_and_a_failing_retriever() {
 
 #[test]
 fn trace_filters_pick_by_text_status_and_kind() {
-    use ragtrace::telemetry::store::{TraceFilter, TraceStore};
+    use ragtrace::explorer::store::{TraceFilter, TraceStore};
     let engine = engine();
     let mut store = TraceStore::default();
     for (q, mode) in [
@@ -414,14 +416,14 @@ fn trace_filters_pick_by_text_status_and_kind() {
     assert_eq!(
         shown(TraceFilter {
             errors: Some(false),
-            root: Some("rag_pipeline".into()),
+            root: Some(SpanName::RagPipeline),
             ..Default::default()
         }),
         1
     );
     assert_eq!(
         shown(TraceFilter {
-            root: Some("agent_run".into()),
+            root: Some(SpanName::AgentRun),
             ..Default::default()
         }),
         1
@@ -433,7 +435,7 @@ fn trace_filters_pick_by_text_status_and_kind() {
 
 #[test]
 fn span_rows_read_conversations_and_documents() {
-    use ragtrace::telemetry::store::TraceStore;
+    use ragtrace::explorer::store::TraceStore;
     let engine = engine();
     let Run { outcome, spans } = run(&engine, SEED, Mode::Rag);
     let mut store = TraceStore::default();
@@ -456,8 +458,8 @@ fn span_rows_read_conversations_and_documents() {
 
 #[test]
 fn the_spans_table_filters_and_sorts_across_traces() {
-    use ragtrace::telemetry::query::{SortKey, SpanQuery};
-    use ragtrace::telemetry::store::TraceStore;
+    use ragtrace::explorer::query::{SortKey, SpanQuery};
+    use ragtrace::explorer::store::TraceStore;
     let engine = engine();
     let mut store = TraceStore::default();
     let rag = run(&engine, "How much is the learning budget?", Mode::Rag);
@@ -490,22 +492,22 @@ fn the_spans_table_filters_and_sorts_across_traces() {
     );
 
     let llm = find(SpanQuery {
-        kind: "LLM".into(),
+        kind: Some(SpanKind::Llm),
         ..Default::default()
     });
-    assert!(llm.len() >= 2 && llm.iter().all(|f| f.row.kind == "LLM"));
+    assert!(llm.len() >= 2 && llm.iter().all(|f| f.row.kind == Some(SpanKind::Llm)));
     let tools = find(SpanQuery {
         attribute: "openinference.span.kind = TOOL".into(),
         ..Default::default()
     });
-    assert!(!tools.is_empty() && tools.iter().all(|f| f.row.kind == "TOOL"));
+    assert!(!tools.is_empty() && tools.iter().all(|f| f.row.kind == Some(SpanKind::Tool)));
     let named = find(SpanQuery {
         name: "RETRIEVAL".into(),
         ..Default::default()
     });
     assert!(named.len() >= 2 && named.iter().all(|f| f.row.name == "retrieval"));
     assert!(find(SpanQuery {
-        status: "ERROR".into(),
+        status: Some(StatusCode::Error),
         ..Default::default()
     })
     .is_empty());

@@ -2,14 +2,13 @@
 //!
 //! - [`ChatModel`]: chat completion over [`Message`]s, answering a [`ChatResponse`].
 //! - [`Embedder`]: texts to vectors.
-//! - [`offline`]: the models that run in the page with no key and no network.
 //! - [`openai`]: the OpenAI-compatible client.
 //! - [`CallObserver`]: hears a call's streamed deltas and retries as they happen.
 //!
 //! The traits are `async` because remote models answer over fetch; the offline models
-//! answer at once.
+//! (`rag::offline`) answer at once. This room depends on nothing else in the crate but
+//! the HTTP seam.
 
-pub mod offline;
 pub mod openai;
 
 use thiserror::Error;

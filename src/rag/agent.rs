@@ -16,7 +16,8 @@ use super::engine::Engine;
 use super::pipeline::{fail, generate, retrieve, Answer, AskError, AskOptions, Models};
 use super::prompt::{self, ReactAction};
 use crate::model::{ChatModel, Embedder, Message};
-use crate::telemetry::semconv::{self as sc, SpanKind};
+use crate::telemetry::names::{SpanName, Tool};
+use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
 use opentelemetry::KeyValue;
 
@@ -36,7 +37,7 @@ pub(crate) async fn run<C: ChatModel, E: Embedder>(
 ) -> Result<Answer, AskError> {
     let mut messages = prompt::react_messages(question);
     for step in 1..=opts.max_steps {
-        let span = root.child("agent_step", SpanKind::Chain);
+        let span = root.child(SpanName::AgentStep);
         span.set(sc::AGENT_STEP_NUMBER, step as i64);
         match run_step(&span, engine, models, question, opts, &mut messages).await {
             Ok(StepEnd::Finished(answer)) => {
@@ -92,11 +93,26 @@ async fn run_step<C: ChatModel, E: Embedder>(
     span.set(sc::AGENT_THOUGHT, action.thought.clone());
     span.set(sc::AGENT_ACTION, action.action.clone());
     span.set(sc::AGENT_ACTION_INPUT, action.input.clone());
-    let tool = span.child(action.action.clone(), SpanKind::Tool);
-    tool.set(sc::TOOL_NAME, action.action.clone());
+    let Some(name) = Tool::parse(&action.action) else {
+        // No such tool: no tool span; the model is told, and the run goes on.
+        let observation = format!(
+            "There is no tool \"{}\". Use {} or {}.",
+            action.action,
+            Tool::Retrieve.as_str(),
+            Tool::Finish.as_str()
+        );
+        span.set(sc::OUTPUT_VALUE, observation.clone());
+        span.set(
+            sc::AGENT_OBSERVATION_LENGTH,
+            observation.chars().count() as i64,
+        );
+        return Ok(StepEnd::Observed(observation));
+    };
+    let tool = span.child(SpanName::Tool(name));
+    tool.set(sc::TOOL_NAME, name.as_str());
     tool.set(sc::INPUT_VALUE, action.input.clone());
-    let end = match action.action.as_str() {
-        "retrieve" => {
+    let end = match name {
+        Tool::Retrieve => {
             tool.set(
                 sc::TOOL_DESCRIPTION,
                 "Searches the handbook and returns passages with ids and similarity.",
@@ -110,13 +126,10 @@ async fn run_step<C: ChatModel, E: Embedder>(
                 prompt::format_passages(&passages)
             })
         }
-        "finish" => {
+        Tool::Finish => {
             tool.set(sc::TOOL_DESCRIPTION, "Ends the run with the final answer.");
             StepEnd::Finished(action.input.clone())
         }
-        other => StepEnd::Observed(format!(
-            "There is no tool \"{other}\". Use retrieve or finish."
-        )),
     };
     let output = match &end {
         StepEnd::Observed(o) | StepEnd::Finished(o) => o.clone(),

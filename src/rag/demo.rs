@@ -7,7 +7,8 @@ use thiserror::Error;
 use super::engine::Engine;
 use super::pipeline::{retrieve, AskOptions};
 use crate::rag::embed::HashEmbedder;
-use crate::telemetry::semconv::{self as sc, SpanKind};
+use crate::telemetry::names::SpanName;
+use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
 use opentelemetry_sdk::trace::SdkTracer;
 
@@ -18,7 +19,7 @@ pub struct IndexUnavailable;
 
 /// Records the demo trace; returns its trace id.
 pub async fn error_paths(engine: &Engine, tracer: &SdkTracer) -> String {
-    let root = Traced::root(tracer, "error_path_demo", SpanKind::Chain);
+    let root = Traced::root(tracer, SpanName::ErrorPathDemo);
     root.set(
         sc::INPUT_VALUE,
         "an empty query, then a retriever that fails",
@@ -35,7 +36,7 @@ pub async fn error_paths(engine: &Engine, tracer: &SdkTracer) -> String {
         },
     )
     .await;
-    let failure = root.child("retrieval_error_example", SpanKind::Retriever);
+    let failure = root.child(SpanName::RetrievalErrorExample);
     failure.set(sc::RETRIEVAL_QUERY, "What is the international work limit?");
     failure.fail(&IndexUnavailable);
     failure.end();

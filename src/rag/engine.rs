@@ -8,7 +8,8 @@ use super::embed::{HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MODEL};
 use super::index::{Hit, Index, IndexBuilder};
 use super::prompt::{self, Passage};
 use crate::model::{Embedder, ModelError};
-use crate::telemetry::semconv::{self as sc, SpanKind};
+use crate::telemetry::names::SpanName;
+use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
 use opentelemetry_sdk::trace::SdkTracer;
 
@@ -63,7 +64,7 @@ impl Engine {
         embedder: &E,
         tracer: &SdkTracer,
     ) -> Result<Self, EngineError> {
-        let root = Traced::root(tracer, "index_corpus", SpanKind::Chain);
+        let root = Traced::root(tracer, SpanName::IndexCorpus);
         root.set(
             sc::INPUT_VALUE,
             documents
@@ -72,7 +73,7 @@ impl Engine {
                 .collect::<Vec<_>>()
                 .join(", "),
         );
-        let emb = root.child("CreateEmbeddings", SpanKind::Embedding);
+        let emb = root.child(SpanName::CreateEmbeddings);
         emb.set(sc::EMBEDDING_MODEL_NAME, embedder.model_name().to_string());
         let result = Engine::build(documents, embedder).await;
         match &result {

@@ -8,9 +8,10 @@ use thiserror::Error;
 
 use super::engine::Engine;
 use super::index::SearchMode;
+use crate::explorer::store::TraceRecord;
 use crate::rag::embed::HashEmbedder;
+use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv;
-use crate::telemetry::store::TraceRecord;
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 
@@ -119,7 +120,7 @@ impl BenchRow {
         let first_retrieval = trace
             .spans
             .iter()
-            .filter(|s| s.name == "retrieval")
+            .filter(|s| SpanName::Retrieval.is(&s.name))
             .min_by_key(|s| s.start_time);
         let attr = |span: Option<&SpanData>, key: &str| {
             span.and_then(|s| s.attributes.iter().find(|kv| kv.key.as_str() == key))
@@ -143,7 +144,7 @@ impl BenchRow {
         let last_generation = trace
             .spans
             .iter()
-            .filter(|s| s.name == "generation")
+            .filter(|s| SpanName::Generation.is(&s.name))
             .max_by_key(|s| s.end_time);
         BenchRow {
             query_id: query.id.clone(),
@@ -154,8 +155,8 @@ impl BenchRow {
             answer_words: number(attr(last_generation, semconv::GENERATION_ANSWER_WORD_COUNT))
                 as i64,
             total_ms: trace.duration_ms(),
-            retrieval_ms: trace.time_in("retrieval"),
-            generation_ms: trace.time_in("generation"),
+            retrieval_ms: trace.time_in(SpanName::Retrieval),
+            generation_ms: trace.time_in(SpanName::Generation),
             rank: sections
                 .iter()
                 .position(|s| *s == query.section_id)

@@ -6,6 +6,7 @@
 //! - [`chunk`]: semantic chunking into [`chunk::Chunk`]s.
 //! - [`index`]: dense, BM25 and hybrid retrieval over an [`index::Index`].
 //! - [`answer`]: the extractive answerer behind the offline model.
+//! - [`offline`]: the models that run in the page with no key and no network.
 //! - [`prompt`]: the RAG and ReAct prompt formats and their parsers.
 //! - [`engine`]: [`engine::Engine`], a corpus indexed and ready to answer.
 //! - [`pipeline`] and [`agent`]: the traced RAG pipeline and ReAct agent.
@@ -21,6 +22,7 @@ pub mod embed;
 pub mod engine;
 pub mod eval;
 pub mod index;
+pub mod offline;
 pub mod pipeline;
 pub mod prompt;
 pub mod text;

@@ -17,7 +17,8 @@ use super::index::SearchMode;
 use super::prompt::{self, Passage, ReactParseError};
 use super::{agent, text};
 use crate::model::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError};
-use crate::telemetry::semconv::{self as sc, SpanKind};
+use crate::telemetry::names::SpanName;
+use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SdkTracer;
@@ -113,11 +114,13 @@ pub async fn ask<C: ChatModel, E: Embedder>(
     question: &str,
     opts: AskOptions,
 ) -> Outcome {
-    let (name, kind) = match opts.mode {
-        Mode::Rag => ("rag_pipeline", SpanKind::Chain),
-        Mode::Agent => ("agent_run", SpanKind::Agent),
-    };
-    let root = Traced::root(tracer, name, kind);
+    let root = Traced::root(
+        tracer,
+        match opts.mode {
+            Mode::Rag => SpanName::RagPipeline,
+            Mode::Agent => SpanName::AgentRun,
+        },
+    );
     root.set(sc::INPUT_VALUE, question.to_string());
     if let Some(session) = opts.session_id {
         root.set(sc::SESSION_ID, session);
@@ -183,14 +186,14 @@ pub(crate) async fn retrieve<E: Embedder>(
     query: &str,
     opts: AskOptions,
 ) -> Result<Vec<Passage>, AskError> {
-    let span = parent.child("retrieval", SpanKind::Retriever);
+    let span = parent.child(SpanName::Retrieval);
     span.set(sc::INPUT_VALUE, query.to_string());
     span.set(sc::INPUT_MIME_TYPE, "text/plain");
     span.set(sc::RETRIEVAL_QUERY, query.to_string());
     span.set(sc::RETRIEVAL_TOP_K, opts.top_k as i64);
     span.set(sc::RETRIEVAL_METHOD, opts.search.as_str());
     let query_vec = {
-        let emb = span.child("CreateEmbeddings", SpanKind::Embedding);
+        let emb = span.child(SpanName::CreateEmbeddings);
         emb.set(sc::EMBEDDING_MODEL_NAME, embedder.model_name().to_string());
         emb.set(sc::embedding(0, "text"), query.to_string());
         match embedder.embed(&[query.to_string()]).await {
@@ -279,7 +282,7 @@ pub(crate) async fn generate<C: ChatModel, E>(
     question: &str,
 ) -> Result<ChatResponse, AskError> {
     let chat = models.chat;
-    let span = parent.child("generation", SpanKind::Llm);
+    let span = parent.child(SpanName::Generation);
     span.set(sc::LLM_MODEL_NAME, chat.model_name().to_string());
     span.set(sc::LLM_PROVIDER, chat.provider().to_string());
     span.set(sc::LLM_SYSTEM, chat.provider().to_string());

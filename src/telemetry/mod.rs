@@ -1,15 +1,12 @@
-//! Telemetry: real `opentelemetry_sdk` spans carrying OpenInference attributes.
+//! Telemetry, OpenTelemetry only: real `opentelemetry_sdk` spans carrying OpenInference
+//! attributes, and their way out of the page.
 //!
 //! - [`semconv`]: attribute keys and the ten OpenInference span kinds.
-//! - [`genai`]: OpenTelemetry's `gen_ai.*` conventions read as OpenInference views.
+//! - [`names`]: the span contract — every span the page makes, with its kind.
 //! - [`clock`]: the high-resolution wall clock every span timestamp comes from.
 //! - [`span`]: [`span::Traced`], a started SDK span with its context.
 //! - [`provider`]: [`provider::Telemetry`], the tracer provider whose exporter only
 //!   buffers finished spans ([`provider::SpanBuffer`]), so it never blocks the page.
-//! - [`store`]: [`store::TraceStore`], finished spans grouped into traces and laid out
-//!   as rows for the span table and waterfall.
-//! - [`tree`]: [`tree::Outline`], the waterfall's collapsed spans and keyboard moves.
-//! - [`query`]: [`query::SpanQuery`], the spans table's filters and sort across traces.
 //! - [`otlp`]: OTLP protobuf and JSON, both ways; [`otlp_json`] reads JSON as every
 //!   producer writes it.
 //! - [`redact`]: the "Hide …" switches, and keys scrubbed from what leaves the page.
@@ -20,13 +17,10 @@
 pub mod clock;
 pub mod delivery;
 pub mod export;
-pub mod genai;
+pub mod names;
 pub mod otlp;
 pub mod otlp_json;
 pub mod provider;
-pub mod query;
 pub mod redact;
 pub mod semconv;
 pub mod span;
-pub mod store;
-pub mod tree;

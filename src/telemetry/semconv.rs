@@ -2,8 +2,8 @@
 //! `retrieval.*`, `generation.*` and `agent.*` keys, which the page keeps so the
 //! tutorial's tables can be rebuilt from our spans.
 
-/// The ten OpenInference span kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The ten OpenInference span kinds (ordered as listed, for sorting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum SpanKind {
     Llm,
     /// A prompt template rendered with its variables (`llm.prompt_template.*`).
@@ -45,6 +45,45 @@ impl SpanKind {
             SpanKind::Guardrail => "GUARDRAIL",
             SpanKind::Evaluator => "EVALUATOR",
         }
+    }
+
+    /// The kind an `openinference.span.kind` value names (case-insensitively).
+    pub fn parse(text: &str) -> Option<SpanKind> {
+        SpanKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(text.trim()))
+    }
+}
+
+/// A span's status code, as OpenTelemetry has it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StatusCode {
+    Unset,
+    Ok,
+    Error,
+}
+
+impl StatusCode {
+    pub const ALL: [StatusCode; 3] = [StatusCode::Unset, StatusCode::Ok, StatusCode::Error];
+
+    pub fn of(status: &opentelemetry::trace::Status) -> StatusCode {
+        match status {
+            opentelemetry::trace::Status::Unset => StatusCode::Unset,
+            opentelemetry::trace::Status::Ok => StatusCode::Ok,
+            opentelemetry::trace::Status::Error { .. } => StatusCode::Error,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StatusCode::Unset => "UNSET",
+            StatusCode::Ok => "OK",
+            StatusCode::Error => "ERROR",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<StatusCode> {
+        StatusCode::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 

@@ -14,7 +14,8 @@ use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::trace::SdkTracer;
 
 use super::clock;
-use super::semconv::{self, SpanKind};
+use super::names::SpanName;
+use super::semconv;
 
 /// A live span and the context that makes it the parent of children.
 pub struct Traced {
@@ -25,25 +26,20 @@ pub struct Traced {
 
 impl Traced {
     /// Starts the root span of a new trace.
-    pub fn root(tracer: &SdkTracer, name: impl Into<Cow<'static, str>>, kind: SpanKind) -> Self {
-        Self::start(tracer, &Context::new(), name, kind)
+    pub fn root(tracer: &SdkTracer, name: SpanName) -> Self {
+        Self::start(tracer, &Context::new(), name)
     }
 
     /// Starts a child of this span.
-    pub fn child(&self, name: impl Into<Cow<'static, str>>, kind: SpanKind) -> Self {
-        Self::start(&self.tracer, &self.cx, name, kind)
+    pub fn child(&self, name: SpanName) -> Self {
+        Self::start(&self.tracer, &self.cx, name)
     }
 
-    fn start(
-        tracer: &SdkTracer,
-        parent: &Context,
-        name: impl Into<Cow<'static, str>>,
-        kind: SpanKind,
-    ) -> Self {
+    fn start(tracer: &SdkTracer, parent: &Context, name: SpanName) -> Self {
         let span = tracer
-            .span_builder(name)
+            .span_builder(name.as_str())
             .with_start_time(clock::now())
-            .with_attributes([KeyValue::new(semconv::SPAN_KIND, kind.as_str())])
+            .with_attributes([KeyValue::new(semconv::SPAN_KIND, name.kind().as_str())])
             .start_with_context(tracer, parent);
         Traced {
             cx: parent.with_span(span),

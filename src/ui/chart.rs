@@ -4,7 +4,8 @@
 
 use leptos::prelude::*;
 
-use crate::telemetry::store::TraceStore;
+use crate::explorer::chart::latency_series;
+use crate::explorer::store::TraceStore;
 
 /// Questions shown at most (the newest).
 const MAX_QUERIES: usize = 12;
@@ -20,31 +21,7 @@ const SERIES: [(&str, &str); 3] = [
 
 #[component]
 pub fn LatencyChart(store: RwSignal<TraceStore>) -> impl IntoView {
-    // (label, [retrieval, generation, other]) per question trace, oldest first.
-    let data = move || {
-        store.with(|s| {
-            let questions: Vec<_> = s
-                .traces
-                .iter()
-                .filter(|t| {
-                    t.root()
-                        .is_some_and(|r| r.name == "rag_pipeline" || r.name == "agent_run")
-                })
-                .collect();
-            let skip = questions.len().saturating_sub(MAX_QUERIES);
-            questions
-                .into_iter()
-                .skip(skip)
-                .map(|t| {
-                    let (r, g) = (t.time_in("retrieval"), t.time_in("generation"));
-                    (
-                        t.root_attribute("input.value").unwrap_or_default(),
-                        [r, g, (t.duration_ms() - r - g).max(0.0)],
-                    )
-                })
-                .collect::<Vec<_>>()
-        })
-    };
+    let data = move || store.with(|s| latency_series(s, MAX_QUERIES));
     let chart = move || {
         let data = data();
         if data.is_empty() {

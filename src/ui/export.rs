@@ -14,13 +14,13 @@ use super::fields::{CheckField, SecretField, TextField};
 use crate::browser::fetch::BrowserHttp;
 use crate::browser::lifecycle::{self, Tabs};
 use crate::browser::{self, storage};
+use crate::explorer::store::{ExportState, StoreChange, TraceStore};
 use crate::http::{self, HttpClient};
 use crate::telemetry::delivery::{self, deliver, Outcome, SpanKey, Stopped};
 use crate::telemetry::export::{ExportSettings, ExportTarget};
 use crate::telemetry::otlp;
 use crate::telemetry::provider;
 use crate::telemetry::redact::Redaction;
-use crate::telemetry::store::{ExportState, StoreChange, TraceStore};
 
 /// Automatic retries after a retryable failure before waiting for the user.
 const MAX_AUTO_RETRIES: u32 = 5;

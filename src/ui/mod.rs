@@ -31,9 +31,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser::storage;
+use crate::explorer::rows::SpanRow;
+use crate::explorer::store::TraceStore;
 use crate::rag::pipeline::{self, Mode};
 use crate::telemetry::provider::Telemetry;
-use crate::telemetry::store::{SpanRow, TraceStore};
 
 /// The Phoenix project the page's spans belong to.
 const PROJECT: &str = "ragtrace";

@@ -10,11 +10,11 @@ use super::fields::{CheckField, SecretField, TextField};
 use crate::browser::fetch::BrowserHttp;
 use crate::browser::storage;
 use crate::http;
-use crate::model::offline::CHAT_MODEL_NAME;
 use crate::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
 use crate::model::ModelError;
 use crate::rag::embed::MODEL_NAME as LOCAL_EMBEDDING_MODEL;
 use crate::rag::engine::Engine;
+use crate::rag::offline::CHAT_MODEL_NAME;
 
 /// The remote client, kept while the settings stay the same.
 pub struct Remote {

@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::browser::idb::{Db, Store};
-use crate::telemetry::store::{TraceRecord, TraceStore, Version};
+use crate::explorer::store::{TraceRecord, TraceStore, Version};
 
 /// Traces kept at most.
 pub const MAX_TRACES: usize = 1_000;

@@ -9,15 +9,15 @@ use leptos::prelude::*;
 use super::corpus::Corpus;
 use super::export::Exporter;
 use super::models::ModelChoice;
-use crate::model::offline::OfflineChat;
+use crate::explorer::store::TraceStore;
 use crate::model::openai::LOCAL_EMBEDDINGS;
 use crate::model::Either;
 use crate::rag::demo;
 use crate::rag::embed::HashEmbedder;
 use crate::rag::engine::Engine;
+use crate::rag::offline::OfflineChat;
 use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
 use crate::telemetry::provider::Telemetry;
-use crate::telemetry::store::TraceStore;
 
 /// What a question produced: its trace (none when it never started) and the answer
 /// or the message to show.

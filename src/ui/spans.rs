@@ -9,10 +9,11 @@ use leptos::tachys::html::attribute::custom::custom_attribute;
 use leptos::task::spawn_local;
 
 use crate::browser;
-use crate::telemetry::query::{FoundSpan, SortKey, SpanQuery};
-use crate::telemetry::semconv;
-use crate::telemetry::store::{SpanRow, TraceStore};
-use crate::telemetry::tree::{Key, Outline};
+use crate::explorer::query::{FoundSpan, SortKey, SpanQuery};
+use crate::explorer::rows::SpanRow;
+use crate::explorer::store::TraceStore;
+use crate::explorer::tree::{Key, Outline};
+use crate::telemetry::semconv::{self, SpanKind, StatusCode};
 
 /// Attribute values longer than this are cut in the details panel (vectors, documents).
 const MAX_VALUE_CHARS: usize = 1_500;
@@ -85,7 +86,8 @@ pub fn SpanTable(
         let all = every_trace.get();
         found.get().unwrap_or_default().into_iter().take(MAX_TABLE_ROWS).map(|f| {
             let r = f.row;
-            let kind_class = format!("kind kind-{}", r.kind.to_lowercase());
+            let kind = r.kind_label();
+            let kind_class = format!("kind kind-{}", kind.to_lowercase());
             let indent = if tree { r.depth as f64 * 1.1 } else { 0.0 };
             let (trace_id, span_id) = (f.trace_id.clone(), r.span_id.clone());
             let trace_label = if f.question.is_empty() { f.trace_id[..8].to_string() } else { f.question };
@@ -95,7 +97,7 @@ pub fn SpanTable(
                     data-depth=r.depth
                     data-trace-id=f.trace_id
                     class:selected=is_selected(selected_span, r.span_id.clone())
-                    class:error=r.status == "ERROR"
+                    class:error=r.status == StatusCode::Error
                     on:click=move |_| {
                         if selected_trace.get_untracked().as_deref() != Some(trace_id.as_str()) {
                             selected_trace.set(Some(trace_id.clone()));
@@ -104,8 +106,8 @@ pub fn SpanTable(
                     }
                 >
                     <td class="name" style=format!("padding-left: {}rem", 0.4 + indent)>{r.name}</td>
-                    <td class=kind_class>{r.kind}</td>
-                    <td class=format!("status {}", r.status.to_lowercase())>{r.status}</td>
+                    <td class=kind_class>{kind}</td>
+                    <td class=format!("status {}", r.status.as_str().to_lowercase())>{r.status.as_str()}</td>
                     <td class="duration">{format!("{:.2}", r.duration_ms)}</td>
                     <td class="key-attr">{r.key_attribute}</td>
                     {all.then(|| view! { <td class="trace-of">{trace_label}</td> })}
@@ -143,15 +145,13 @@ pub fn SpanTable(
                     <option value="all">"Every trace"</option>
                 </select>
                 {text_filter("span-name", "Span name", |q, v| q.name = v)}
-                <select id="span-kind" aria-label="Kind" on:change=move |ev| query.update(|q| q.kind = event_target_value(&ev))>
+                <select id="span-kind" aria-label="Kind" on:change=move |ev| query.update(|q| q.kind = SpanKind::parse(&event_target_value(&ev)))>
                     <option value="">"Any kind"</option>
-                    {semconv::SpanKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                    {SpanKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
                 </select>
-                <select id="span-status" aria-label="Status" on:change=move |ev| query.update(|q| q.status = event_target_value(&ev))>
+                <select id="span-status" aria-label="Status" on:change=move |ev| query.update(|q| q.status = StatusCode::parse(&event_target_value(&ev)))>
                     <option value="">"Any status"</option>
-                    <option value="OK">"OK"</option>
-                    <option value="ERROR">"ERROR"</option>
-                    <option value="UNSET">"UNSET"</option>
+                    {StatusCode::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })}
                 </select>
                 {text_filter("span-attr", "attribute=value", |q, v| q.attribute = v)}
             </div>
@@ -325,8 +325,8 @@ fn waterfall_row(
     let title = format!(
         "{} · {} · {} · {:.3} ms at +{:.3} ms{}",
         r.name,
-        r.kind,
-        r.status,
+        r.kind_label(),
+        r.status.as_str(),
         r.duration_ms,
         r.offset_ms,
         if r.key_attribute.is_empty() {
@@ -335,7 +335,7 @@ fn waterfall_row(
             format!("\n{}", r.key_attribute)
         }
     );
-    let bar_class = format!("wf-bar kind-{}", r.kind.to_lowercase());
+    let bar_class = format!("wf-bar kind-{}", r.kind_label().to_lowercase());
     let id = r.span_id.clone();
     let collapsed = outline.with_untracked(|o| o.is_collapsed(&id));
     let toggle = if !r.has_children {
@@ -382,7 +382,7 @@ fn waterfall_row(
             <span class="wf-track">
                 <span
                     class=bar_class
-                    class:error=r.status == "ERROR"
+                    class:error=r.status == StatusCode::Error
                     style=format!("left: {left:.3}%; width: {width:.3}%")
                 ></span>
             </span>
@@ -469,13 +469,13 @@ fn details(r: SpanRow) -> impl IntoView {
         })
         .collect_view();
     let events = r.events.iter().map(event).collect_view();
-    let kind_class = format!("kind kind-{}", r.kind.to_lowercase());
+    let kind_class = format!("kind kind-{}", r.kind_label().to_lowercase());
     view! {
         <div id="details" class="details">
             <h2>{format!("Span: {}", r.name)}</h2>
             <p class="meta">
-                <span class=kind_class>{r.kind.clone()}</span>
-                <span class=format!("status {}", r.status.to_lowercase())>{r.status}</span>
+                <span class=kind_class>{r.kind_label()}</span>
+                <span class=format!("status {}", r.status.as_str().to_lowercase())>{r.status.as_str()}</span>
                 {format!(
                     " {:.3} ms, from +{:.3} ms to +{:.3} ms",
                     r.duration_ms,
@@ -510,7 +510,7 @@ fn details(r: SpanRow) -> impl IntoView {
     }
 }
 
-fn event(e: &crate::telemetry::store::EventRow) -> impl IntoView {
+fn event(e: &crate::explorer::rows::EventRow) -> impl IntoView {
     let stack = e
         .attributes
         .iter()

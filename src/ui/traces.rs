@@ -4,8 +4,9 @@
 use leptos::prelude::*;
 
 use super::export::Exporter;
+use crate::explorer::store::{ExportState, StoreChange, TraceFilter};
+use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv;
-use crate::telemetry::store::{ExportState, StoreChange, TraceFilter};
 
 #[component]
 pub fn TraceList(
@@ -128,12 +129,12 @@ pub fn TraceList(
                         <option value="ok">"OK"</option>
                         <option value="error">"ERROR"</option>
                     </select>
-                    <select id="trace-mode" aria-label="Kind" on:change=move |ev| filter.update(|f| f.root = Some(event_target_value(&ev)).filter(|v| v != "all"))>
+                    <select id="trace-mode" aria-label="Kind" on:change=move |ev| filter.update(|f| {
+                        let value = event_target_value(&ev);
+                        f.root = SpanName::ROOTS.into_iter().find(|r| r.as_str() == value);
+                    })>
                         <option value="all">"Any kind"</option>
-                        <option value="rag_pipeline">"RAG"</option>
-                        <option value="agent_run">"Agent"</option>
-                        <option value="index_corpus">"Indexing"</option>
-                        <option value="error_path_demo">"Error demo"</option>
+                        {SpanName::ROOTS.map(|r| view! { <option value=r.as_str()>{r.label()}</option> })}
                     </select>
                     <button id="clear-traces" type="button" on:click=clear_all>"Clear all"</button>
                 </div>

@@ -468,21 +468,26 @@ async fn explorer_figures() {
 /// One trace of `n` spans as OTLP JSON: a root with agent steps, each with a few
 /// children, recorded by the crate's own telemetry.
 fn ragtrace_trace_json(n: usize) -> String {
+    use ragtrace::telemetry::names::{SpanName, Tool};
     use ragtrace::telemetry::provider::Telemetry;
     use ragtrace::telemetry::redact::Redaction;
-    use ragtrace::telemetry::semconv::{self as sc, SpanKind};
+    use ragtrace::telemetry::semconv as sc;
     use ragtrace::telemetry::span::Traced;
     let telemetry = Telemetry::new("bench");
     {
-        let root = Traced::root(&telemetry.tracer, "agent_run", SpanKind::Agent);
+        let root = Traced::root(&telemetry.tracer, SpanName::AgentRun);
         root.set(sc::INPUT_VALUE, "a very long agent run");
         let mut made = 1;
         while made < n {
-            let step = root.child("agent_step", SpanKind::Chain);
+            let step = root.child(SpanName::AgentStep);
             made += 1;
-            for name in ["retrieval", "generation", "retrieve"] {
+            for name in [
+                SpanName::Retrieval,
+                SpanName::Generation,
+                SpanName::Tool(Tool::Retrieve),
+            ] {
                 if made < n {
-                    let child = step.child(name, SpanKind::Retriever);
+                    let child = step.child(name);
                     child.set(sc::RETRIEVAL_QUERY, format!("query {made}"));
                     made += 1;
                 }

@@ -2,9 +2,9 @@
 //! Run by `make bench` (it prints figures and asserts nothing about speed).
 #![cfg(target_arch = "wasm32")]
 
-use ragtrace::model::offline::OfflineChat;
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::Engine;
+use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{ask, AskOptions, Mode, Models};
 use ragtrace::telemetry::{clock, otlp, provider::Telemetry, redact::Redaction};
 use ragtrace::HANDBOOK_MD;

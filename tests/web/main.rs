@@ -2,14 +2,14 @@
 //! its buffering exporter, the clock's resolution, and the trace store.
 #![cfg(target_arch = "wasm32")]
 
-use ragtrace::model::offline::OfflineChat;
+use ragtrace::explorer::store::TraceStore;
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::Engine;
+use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{ask, AskOptions, Mode, Models};
 use ragtrace::telemetry::clock;
 use ragtrace::telemetry::provider::Telemetry;
 use ragtrace::telemetry::redact::Redaction;
-use ragtrace::telemetry::store::TraceStore;
 use ragtrace::HANDBOOK_MD;
 use wasm_bindgen_test::*;
 
@@ -73,7 +73,9 @@ async fn provider_buffers_spans_and_the_store_builds_the_tree() {
             .any(|r| r.name == "CreateEmbeddings" && r.depth == 4),
         "agent_run > step > retrieve > retrieval > embeddings"
     );
-    assert!(rows.iter().all(|r| r.status == "OK"));
+    assert!(rows
+        .iter()
+        .all(|r| r.status == ragtrace::telemetry::semconv::StatusCode::Ok));
     assert!(trace.duration_ms() > 0.0);
     // Timestamps are real wall-clock times, not the SDK's millisecond fallback.
     let start = trace

@@ -6,7 +6,7 @@
 
 use std::collections::HashSet;
 
-use super::store::SpanRow;
+use super::rows::SpanRow;
 
 /// The keys the waterfall answers (Enter, which selects, needs no outline).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,7 @@ fn parent(rows: &[SpanRow], i: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telemetry::semconv::{SpanKind, StatusCode};
 
     /// root ─ a ─ a1
     ///      │   └ a2
@@ -131,8 +132,8 @@ mod tests {
             .map(|(i, (id, depth))| SpanRow {
                 span_id: id.to_string(),
                 name: id.to_string(),
-                kind: "CHAIN".into(),
-                status: "OK",
+                kind: Some(SpanKind::Chain),
+                status: StatusCode::Ok,
                 status_message: String::new(),
                 depth: *depth,
                 has_children: matches!(*id, "root" | "a"),

@@ -6,11 +6,12 @@
 //!   question's keywords when the best passage is weak, then finish with the
 //!   extractive answer over everything it has seen.
 
+use super::answer;
+use super::embed::{self, HashEmbedder};
+use super::prompt::{self, Passage, ReactAction};
+use super::text;
 use crate::model::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, Usage};
-use crate::rag::answer;
-use crate::rag::embed::{self, HashEmbedder};
-use crate::rag::prompt::{self, Passage, ReactAction};
-use crate::rag::text;
+use crate::telemetry::names::Tool;
 
 /// Name reported as `llm.model_name`.
 pub const CHAT_MODEL_NAME: &str = "extractive-answerer (local)";
@@ -86,7 +87,7 @@ fn react_turn(question: &str, messages: &[Message]) -> ReactAction {
     let Some(last) = observations.last() else {
         return ReactAction {
             thought: "I need to find the part of the handbook that covers this question.".into(),
-            action: "retrieve".into(),
+            action: Tool::Retrieve.as_str().into(),
             input: question.into(),
         };
     };
@@ -98,7 +99,7 @@ fn react_turn(question: &str, messages: &[Message]) -> ReactAction {
     {
         return ReactAction {
             thought: format!("The best passage is only {best:.2} similar to the question; I will search again with its keywords."),
-            action: "retrieve".into(),
+            action: Tool::Retrieve.as_str().into(),
             input: keywords,
         };
     }
@@ -116,7 +117,7 @@ fn react_turn(question: &str, messages: &[Message]) -> ReactAction {
     };
     ReactAction {
         thought: thought.into(),
-        action: "finish".into(),
+        action: Tool::Finish.as_str().into(),
         input: extract.text,
     }
 }

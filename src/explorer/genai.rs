@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::semconv::SpanKind;
+use crate::telemetry::semconv::SpanKind;
 
 /// Which side of a call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

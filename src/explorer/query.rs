@@ -7,8 +7,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use thiserror::Error;
 
-use super::semconv;
-use super::store::{SpanRow, TraceStore};
+use super::rows::SpanRow;
+use super::store::TraceStore;
+use crate::telemetry::semconv::{self, SpanKind, StatusCode};
 
 /// The column the table is sorted by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -32,10 +33,10 @@ pub struct SpanQuery {
     pub trace_id: Option<String>,
     /// Case-insensitive part of the span name.
     pub name: String,
-    /// An OpenInference kind (`LLM`, …); empty: any.
-    pub kind: String,
-    /// `OK`, `ERROR` or `UNSET`; empty: any.
-    pub status: String,
+    /// `None`: any kind.
+    pub kind: Option<SpanKind>,
+    /// `None`: any status.
+    pub status: Option<StatusCode>,
     /// `key=value` (the attribute has exactly this value) or `key` (it is set).
     pub attribute: String,
     pub sort: SortKey,
@@ -116,8 +117,8 @@ impl TraceStore {
             .filter(|f| {
                 let r = &f.row;
                 (name.is_empty() || r.name.to_lowercase().contains(&name))
-                    && (query.kind.is_empty() || r.kind == query.kind)
-                    && (query.status.is_empty() || r.status == query.status)
+                    && query.kind.is_none_or(|k| r.kind == Some(k))
+                    && query.status.is_none_or(|s| r.status == s)
                     && attribute.as_ref().is_none_or(|a| a.matches(r))
             })
             .collect();
@@ -127,7 +128,7 @@ impl TraceStore {
                 SortKey::Tree => Ordering::Equal,
                 SortKey::Name => x.name.cmp(&y.name),
                 SortKey::Kind => x.kind.cmp(&y.kind),
-                SortKey::Status => x.status.cmp(y.status),
+                SortKey::Status => x.status.cmp(&y.status),
                 SortKey::Duration => x.duration_ms.total_cmp(&y.duration_ms),
                 SortKey::Detail => x.key_attribute.cmp(&y.key_attribute),
                 SortKey::Start => a.start.cmp(&b.start),

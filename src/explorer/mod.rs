@@ -1,0 +1,17 @@
+//! What the explorer's views compute from traces: plain Rust, tested natively, no
+//! browser types.
+//!
+//! - [`store`]: [`store::TraceStore`], finished spans grouped into traces with their
+//!   delivery state.
+//! - [`rows`]: [`rows::SpanRow`], a trace's span tree flattened for display.
+//! - [`tree`]: [`tree::Outline`], the waterfall's collapsed spans and keyboard moves.
+//! - [`query`]: [`query::SpanQuery`], the spans table's filters and sort across traces.
+//! - [`chart`]: the latency chart's series.
+//! - [`genai`]: OpenTelemetry's `gen_ai.*` conventions read as OpenInference views.
+
+pub mod chart;
+pub mod genai;
+pub mod query;
+pub mod rows;
+pub mod store;
+pub mod tree;
