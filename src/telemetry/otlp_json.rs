@@ -106,7 +106,7 @@ fn enum_number(value: Value, prefix: &str, names: &[&str]) -> Value {
             names
                 .iter()
                 .position(|n| n.eq_ignore_ascii_case(bare))
-                .map_or(value, |i| Value::from(i))
+                .map_or(value, Value::from)
         }
         _ => value,
     }
