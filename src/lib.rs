@@ -14,6 +14,7 @@
 //! - `browser` and `ui` (wasm32 only): thin browser I/O (fetch, storage, files) and the
 //!   Leptos page, which only renders and wires signals.
 
+pub mod app;
 pub mod explorer;
 pub mod http;
 pub mod model;

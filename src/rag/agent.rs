@@ -33,7 +33,7 @@ pub(crate) async fn run<C: ChatModel, E: Embedder>(
     engine: &Engine,
     models: &Models<'_, C, E>,
     question: &str,
-    opts: AskOptions,
+    opts: AskOptions<'_>,
 ) -> Result<Answer, AskError> {
     let mut messages = prompt::react_messages(question);
     for step in 1..=opts.max_steps {
@@ -58,7 +58,7 @@ async fn run_step<C: ChatModel, E: Embedder>(
     engine: &Engine,
     models: &Models<'_, C, E>,
     question: &str,
-    opts: AskOptions,
+    opts: AskOptions<'_>,
     messages: &mut Vec<Message>,
 ) -> Result<StepEnd, AskError> {
     span.set(

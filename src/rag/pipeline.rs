@@ -45,18 +45,17 @@ impl Mode {
 
 /// How a question is answered.
 #[derive(Debug, Clone, Copy)]
-pub struct AskOptions {
+pub struct AskOptions<'a> {
     pub mode: Mode,
     pub top_k: usize,
     pub search: SearchMode,
     /// The agent's step budget.
     pub max_steps: usize,
     /// Set as `session.id` on the root span, so Phoenix groups a session's questions.
-    /// `'static`: a page has one session id, which lives as long as the page.
-    pub session_id: Option<&'static str>,
+    pub session_id: Option<&'a str>,
 }
 
-impl Default for AskOptions {
+impl Default for AskOptions<'_> {
     fn default() -> Self {
         AskOptions {
             mode: Mode::Rag,
@@ -112,7 +111,7 @@ pub async fn ask<C: ChatModel, E: Embedder>(
     models: Models<'_, C, E>,
     tracer: &SdkTracer,
     question: &str,
-    opts: AskOptions,
+    opts: AskOptions<'_>,
 ) -> Outcome {
     let root = Traced::root(
         tracer,
@@ -123,7 +122,7 @@ pub async fn ask<C: ChatModel, E: Embedder>(
     );
     root.set(sc::INPUT_VALUE, question.to_string());
     if let Some(session) = opts.session_id {
-        root.set(sc::SESSION_ID, session);
+        root.set(sc::SESSION_ID, session.to_string());
     }
     let result = match validate(question) {
         Err(e) => Err(e),
@@ -162,7 +161,7 @@ async fn rag<C: ChatModel, E: Embedder>(
     engine: &Engine,
     models: &Models<'_, C, E>,
     question: &str,
-    opts: AskOptions,
+    opts: AskOptions<'_>,
 ) -> Result<Answer, AskError> {
     let passages = retrieve(root, engine, models.embedder, question, opts).await?;
     let reply = generate(
@@ -184,7 +183,7 @@ pub(crate) async fn retrieve<E: Embedder>(
     engine: &Engine,
     embedder: &E,
     query: &str,
-    opts: AskOptions,
+    opts: AskOptions<'_>,
 ) -> Result<Vec<Passage>, AskError> {
     let span = parent.child(SpanName::Retrieval);
     span.set(sc::INPUT_VALUE, query.to_string());

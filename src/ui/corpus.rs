@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use web_sys::HtmlInputElement;
 
+use crate::app::ask::Indexed;
 use crate::browser::idb::{Db, Store};
 use crate::browser::{self, file};
 use crate::rag::corpus::Document;
@@ -24,15 +25,6 @@ const SLICE_MS: f64 = 30.0;
 const STEP_BYTES: usize = 4 * 1024;
 /// Chunks listed per document at most.
 const MAX_CHUNKS_LISTED: usize = 200;
-
-/// What questions are answered from.
-#[derive(Clone)]
-pub struct Indexed {
-    pub engine: Arc<Engine>,
-    pub documents: Arc<Vec<Document>>,
-    /// Counts indexings, so a remote model's index of an older corpus is not reused.
-    pub generation: u64,
-}
 
 /// The page's documents and their index.
 #[derive(Clone, Copy)]

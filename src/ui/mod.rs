@@ -25,19 +25,16 @@ mod runner;
 mod spans;
 mod traces;
 
-use std::sync::Arc;
+use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::app::ask::Session;
 use crate::browser::storage;
 use crate::explorer::rows::SpanRow;
 use crate::explorer::store::TraceStore;
 use crate::rag::pipeline::{self, Mode};
-use crate::telemetry::provider::Telemetry;
-
-/// The Phoenix project the page's spans belong to.
-const PROJECT: &str = "ragtrace";
 
 /// Mounts the page on `<body>`.
 pub fn mount() {
@@ -83,14 +80,17 @@ fn App() -> impl IntoView {
     deep_link(restored, selected_trace, selected_span);
 
     let runner = runner::Runner {
-        telemetry: StoredValue::new(Arc::new(Telemetry::new(PROJECT))),
+        // One session per browser tab; spans name the project chosen when it opened
+        // (each export names the project chosen then).
+        session: StoredValue::new_local(Rc::new(Session::new(
+            &exporter.settings.with_untracked(|s| s.project.clone()),
+            storage::session_id(),
+        ))),
         corpus,
         models,
         exporter,
         store,
         live,
-        // One id per browser tab session, for the life of the page.
-        session_id: Box::leak(storage::session_id().into_boxed_str()),
     };
     let show = move |trace_id: Option<String>| {
         if trace_id.is_some() {

@@ -2,7 +2,6 @@
 //! settings and key, and the client that the questions use.
 
 use std::rc::Rc;
-use std::sync::Arc;
 
 use leptos::prelude::*;
 
@@ -13,27 +12,18 @@ use crate::http;
 use crate::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
 use crate::model::ModelError;
 use crate::rag::embed::MODEL_NAME as LOCAL_EMBEDDING_MODEL;
-use crate::rag::engine::Engine;
 use crate::rag::offline::CHAT_MODEL_NAME;
 
 /// The remote client, kept while the settings stay the same.
-pub struct Remote {
-    pub client: Rc<OpenAi<BrowserHttp>>,
-}
-
-/// The corpus indexed with a remote embedding model, by `base URL + model + corpus
-/// generation`: a second question (or a new chat model) neither re-embeds nor
-/// re-indexes, but re-indexed documents are.
-pub type RemoteEngine = Option<(String, Arc<Engine>)>;
+pub type Remote = Rc<OpenAi<BrowserHttp>>;
 
 /// The model panel's state.
 #[derive(Clone, Copy)]
 pub struct ModelChoice {
     pub settings: RwSignal<ModelSettings>,
     pub api_key: RwSignal<String>,
-    remote: StoredValue<Option<Rc<Remote>>, LocalStorage>,
+    remote: StoredValue<Option<Remote>, LocalStorage>,
     cache: StoredValue<EmbeddingCache, LocalStorage>,
-    engine: StoredValue<RemoteEngine, LocalStorage>,
     /// The key `settings.key_origin` was recorded for: a different key is a new one.
     key_seen: StoredValue<String>,
     pub status: RwSignal<Option<String>>,
@@ -46,7 +36,6 @@ impl ModelChoice {
             api_key: RwSignal::new(storage::load_key(storage::OPENAI_KEY)),
             remote: StoredValue::new_local(None),
             cache: StoredValue::new_local(EmbeddingCache::default()),
-            engine: StoredValue::new_local(None),
             key_seen: StoredValue::new(storage::load_key(storage::OPENAI_KEY)),
             status: RwSignal::new(None),
         }
@@ -100,7 +89,7 @@ impl ModelChoice {
     }
 
     /// The remote models to use, `None` for offline; a settings error says what to fix.
-    pub fn remote(&self) -> Result<Option<Rc<Remote>>, ModelError> {
+    pub fn remote(&self) -> Result<Option<Remote>, ModelError> {
         let Some(config) = OpenAiConfig::parse(
             &self.settings.get_untracked(),
             &self.api_key.get_untracked(),
@@ -108,40 +97,22 @@ impl ModelChoice {
         else {
             return Ok(None);
         };
-        if let Some(r) = self
-            .remote
-            .get_value()
-            .filter(|r| r.client.config == config)
-        {
+        if let Some(r) = self.remote.get_value().filter(|r| r.config == config) {
             return Ok(Some(r));
         }
-        let client = OpenAi::new(config, BrowserHttp::default(), self.cache.get_value());
-        let remote = Rc::new(Remote {
-            client: Rc::new(client),
-        });
+        let remote = Rc::new(OpenAi::new(
+            config,
+            BrowserHttp::default(),
+            self.cache.get_value(),
+        ));
         self.remote.set_value(Some(remote.clone()));
         Ok(Some(remote))
-    }
-
-    /// The corpus `generation` indexed for `client`'s embedding model, if it was already.
-    pub fn indexed(&self, client: &OpenAi<BrowserHttp>, generation: u64) -> Option<Arc<Engine>> {
-        let key = engine_key(client, generation);
-        self.engine.with_value(|e| {
-            e.as_ref()
-                .filter(|(k, _)| *k == key)
-                .map(|(_, e)| e.clone())
-        })
-    }
-
-    pub fn keep_index(&self, client: &OpenAi<BrowserHttp>, generation: u64, engine: Arc<Engine>) {
-        self.engine
-            .set_value(Some((engine_key(client, generation), engine)));
     }
 
     /// Aborts the model call in flight.
     pub fn stop(&self) {
         if let Some(r) = self.remote.get_value() {
-            r.client.transport().stop();
+            r.transport().stop();
         }
     }
 
@@ -183,13 +154,6 @@ impl ModelChoice {
             Err(e) => format!("The model settings are not usable: {e}"),
         }
     }
-}
-
-fn engine_key(client: &OpenAi<BrowserHttp>, generation: u64) -> String {
-    format!(
-        "{} {} {generation}",
-        client.config.base_url, client.config.embedding_model
-    )
 }
 
 #[component]

@@ -1,0 +1,170 @@
+//! [`Session`]: one browser tab's questions — asking with the chosen models, the corpus
+//! as a remote embedding model indexed it (kept by [`IndexKey`]), and the error-path
+//! demo. Each use-case returns the spans it finished, redacted, for the page to file.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use opentelemetry_sdk::trace::SpanData;
+
+use crate::http::HttpClient;
+use crate::model::openai::{OpenAi, LOCAL_EMBEDDINGS};
+use crate::model::Either;
+use crate::rag::corpus::Document;
+use crate::rag::demo;
+use crate::rag::embed::HashEmbedder;
+use crate::rag::engine::Engine;
+use crate::rag::offline::OfflineChat;
+use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
+use crate::telemetry::provider::Telemetry;
+use crate::telemetry::redact::Redaction;
+
+/// Documents indexed with the local embedder: what questions are answered from.
+#[derive(Clone)]
+pub struct Indexed {
+    pub engine: Arc<Engine>,
+    pub documents: Arc<Vec<Document>>,
+    /// Counts indexings, so a remote model's index of an older corpus is not reused.
+    pub generation: u64,
+}
+
+/// Which corpus a remote embedding model indexed: another server, model or corpus
+/// generation means indexing again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexKey {
+    pub base_url: String,
+    pub embedding_model: String,
+    pub generation: u64,
+}
+
+/// What a use-case produced: its trace (none when it never started), the answer or the
+/// message to show, and the spans it finished.
+pub struct Asked {
+    pub trace_id: Option<String>,
+    pub result: Result<Answer, String>,
+    pub spans: Vec<SpanData>,
+}
+
+/// One tab's questions.
+pub struct Session {
+    telemetry: Telemetry,
+    /// `session.id` on every root span.
+    pub id: String,
+    remote_index: RefCell<Option<(IndexKey, Arc<Engine>)>>,
+}
+
+impl Session {
+    pub fn new(project: &str, id: String) -> Self {
+        Session {
+            telemetry: Telemetry::new(project),
+            id,
+            remote_index: RefCell::new(None),
+        }
+    }
+
+    /// Answers `question` in `mode` from `indexed`: offline when `remote` is `None`;
+    /// with the remote chat model and the page's own embedder when its embedding model
+    /// is `local`; else with the remote models, indexing the corpus with the remote
+    /// embedder first (once per [`IndexKey`]; that indexing is a trace of its own).
+    /// `live` hears the model's output as it streams.
+    pub async fn ask<C: HttpClient>(
+        &self,
+        indexed: &Indexed,
+        remote: Option<&Rc<OpenAi<C>>>,
+        question: &str,
+        mode: Mode,
+        redaction: &Redaction,
+        live: Option<&dyn Fn(&str)>,
+    ) -> Asked {
+        let tracer = &self.telemetry.tracer;
+        let (chat, embedder, engine) = match remote {
+            None => (
+                Either::Left(OfflineChat),
+                Either::Left(HashEmbedder),
+                indexed.engine.clone(),
+            ),
+            // A server that only chats: the page's own index finds the passages.
+            Some(client) if client.config.local_embeddings() => (
+                Either::Right(client.clone()),
+                Either::Left(HashEmbedder),
+                indexed.engine.clone(),
+            ),
+            Some(client) => match self.remote_engine(indexed, client).await {
+                Ok(engine) => (
+                    Either::Right(client.clone()),
+                    Either::Right(client.clone()),
+                    engine,
+                ),
+                Err(message) => {
+                    return Asked {
+                        trace_id: None,
+                        result: Err(message),
+                        spans: self.telemetry.take_finished(redaction),
+                    }
+                }
+            },
+        };
+        let models = Models {
+            chat: &chat,
+            embedder: &embedder,
+            live,
+        };
+        let opts = AskOptions {
+            mode,
+            session_id: Some(&self.id),
+            ..Default::default()
+        };
+        let outcome = pipeline::ask(&engine, models, tracer, question, opts).await;
+        Asked {
+            trace_id: Some(outcome.trace_id),
+            result: outcome.result.map_err(|e| e.to_string()),
+            spans: self.telemetry.take_finished(redaction),
+        }
+    }
+
+    /// The corpus indexed with `client`'s embedding model, reused while the key holds.
+    async fn remote_engine<C: HttpClient>(
+        &self,
+        indexed: &Indexed,
+        client: &Rc<OpenAi<C>>,
+    ) -> Result<Arc<Engine>, String> {
+        let key = IndexKey {
+            base_url: client.config.base_url.clone(),
+            embedding_model: client.config.embedding_model.clone(),
+            generation: indexed.generation,
+        };
+        if let Some((k, engine)) = self.remote_index.borrow().as_ref() {
+            if *k == key {
+                return Ok(engine.clone());
+            }
+        }
+        let documents: Vec<(&str, &str)> = indexed
+            .documents
+            .iter()
+            .map(|d| (d.name.as_str(), d.text.as_str()))
+            .collect();
+        let engine = Engine::build_traced(&documents, client.as_ref(), &self.telemetry.tracer)
+            .await
+            .map_err(|e| {
+                let config = &client.config;
+                format!(
+                    "The documents could not be indexed with {}: {e}. If this server has no embedding model, enter \"{LOCAL_EMBEDDINGS}\" as the Embedding model: the page then embeds in WebAssembly while {} answers.",
+                    config.embedding_model, config.chat_model
+                )
+            })?;
+        let engine = Arc::new(engine);
+        *self.remote_index.borrow_mut() = Some((key, engine.clone()));
+        Ok(engine)
+    }
+
+    /// Records the error-path demo over `engine`; its trace id and spans.
+    pub async fn error_demo(
+        &self,
+        engine: &Engine,
+        redaction: &Redaction,
+    ) -> (String, Vec<SpanData>) {
+        let trace_id = demo::error_paths(engine, &self.telemetry.tracer).await;
+        (trace_id, self.telemetry.take_finished(redaction))
+    }
+}

@@ -1,0 +1,173 @@
+//! The page's use-cases against a scripted OpenAI-compatible server: offline, remote,
+//! a chat-only server with local embeddings, the remote index kept per corpus, and an
+//! embeddings failure that says what to do.
+#![cfg(not(target_arch = "wasm32"))]
+
+mod common;
+
+use std::rc::Rc;
+use std::sync::Arc;
+
+use common::http::{Answer, Script};
+use pollster::block_on;
+use ragtrace::app::ask::{Indexed, Session};
+use ragtrace::http::Request;
+use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
+use ragtrace::rag::corpus::Document;
+use ragtrace::rag::embed::HashEmbedder;
+use ragtrace::rag::engine::Engine;
+use ragtrace::rag::pipeline::Mode;
+use ragtrace::telemetry::redact::Redaction;
+use ragtrace::HANDBOOK_MD;
+
+const QUESTION: &str = "What is the maximum number of days an employee can work internationally?";
+
+/// What an OpenAI-compatible server answers: embeddings of the inputs (the local
+/// embedder's, so retrieval works), a streamed answer, or 501 for `no-embeddings`.
+fn server(request: &Request) -> Answer {
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    if request.url.ends_with("/embeddings") {
+        if body["model"] == "no-embeddings" {
+            return Answer::status(
+                501,
+                r#"{"error":{"message":"This server does not support embeddings. Start it with `--embeddings`","type":"not_supported_error"}}"#,
+            );
+        }
+        let data: Vec<serde_json::Value> = body["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .map(|(i, t)| serde_json::json!({"index": i, "embedding": HashEmbedder.embed(t.as_str().unwrap())}))
+            .collect();
+        return Answer::status(200, &serde_json::json!({ "data": data }).to_string());
+    }
+    Answer::chunks(
+        200,
+        &[
+            "data: {\"choices\":[{\"delta\":{\"content\":\"Thirty days [international-work:1].\"}}]}\n\n",
+            "data: [DONE]\n\n",
+        ],
+    )
+}
+
+fn client(embedding_model: &str, script: Script) -> Rc<OpenAi<Script>> {
+    let settings = ModelSettings {
+        base_url: "http://127.0.0.1:9/v1".into(),
+        chat_model: "chat".into(),
+        embedding_model: embedding_model.into(),
+        ..Default::default()
+    };
+    let config = OpenAiConfig::parse(&settings, "sk-test").unwrap().unwrap();
+    Rc::new(OpenAi::new(config, script, EmbeddingCache::default()))
+}
+
+fn indexed(generation: u64) -> Indexed {
+    let documents = vec![Document {
+        name: "handbook.md".into(),
+        text: HANDBOOK_MD.into(),
+    }];
+    let engine = block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap();
+    Indexed {
+        engine: Arc::new(engine),
+        documents: Arc::new(documents),
+        generation,
+    }
+}
+
+fn ask(
+    session: &Session,
+    indexed: &Indexed,
+    remote: Option<&Rc<OpenAi<Script>>>,
+) -> ragtrace::app::ask::Asked {
+    block_on(session.ask(
+        indexed,
+        remote,
+        QUESTION,
+        Mode::Rag,
+        &Redaction::default(),
+        None,
+    ))
+}
+
+fn embedding_requests(client: &OpenAi<Script>) -> usize {
+    client
+        .transport()
+        .requests
+        .borrow()
+        .iter()
+        .filter(|r| r.url.ends_with("/embeddings"))
+        .count()
+}
+
+#[test]
+fn offline_questions_carry_the_session_and_return_their_spans() {
+    let session = Session::new("p", "tab-1".into());
+    let asked = ask(&session, &indexed(1), None);
+    assert!(asked.result.is_ok());
+    let root = asked
+        .spans
+        .iter()
+        .find(|s| s.name == "rag_pipeline")
+        .unwrap();
+    assert!(root
+        .attributes
+        .iter()
+        .any(|kv| kv.key.as_str() == "session.id" && kv.value.as_str() == "tab-1"));
+    assert_eq!(
+        root.span_context.trace_id().to_string(),
+        asked.trace_id.unwrap()
+    );
+}
+
+#[test]
+fn the_remote_index_is_built_once_per_corpus_generation() {
+    let session = Session::new("p", "tab".into());
+    let remote = client("embed", Script::new(server));
+    let corpus = indexed(1);
+    let first = ask(&session, &corpus, Some(&remote));
+    assert_eq!(
+        first.result.unwrap().text,
+        "Thirty days [international-work:1]."
+    );
+    assert!(first.spans.iter().any(|s| s.name == "index_corpus"));
+    let corpus_requests = embedding_requests(&remote);
+    assert!(corpus_requests >= 2, "corpus and question embedded");
+
+    let second = ask(&session, &corpus, Some(&remote));
+    assert!(second.result.is_ok());
+    assert!(!second.spans.iter().any(|s| s.name == "index_corpus"));
+    // Nothing went to the embeddings endpoint: the corpus index was kept, and the
+    // question's vector is cached.
+    assert_eq!(embedding_requests(&remote), corpus_requests);
+
+    let reindexed = ask(&session, &indexed(2), Some(&remote));
+    assert!(reindexed.spans.iter().any(|s| s.name == "index_corpus"));
+}
+
+#[test]
+fn a_chat_only_server_answers_while_the_page_embeds() {
+    let session = Session::new("p", "tab".into());
+    let failing = client("no-embeddings", Script::new(server));
+    let asked = ask(&session, &indexed(1), Some(&failing));
+    let message = asked.result.unwrap_err();
+    assert!(
+        message.contains("does not support embeddings") && message.contains("\"local\""),
+        "{message}"
+    );
+    assert!(asked.trace_id.is_none());
+    assert!(
+        asked.spans.iter().any(|s| s.name == "index_corpus"),
+        "the failed indexing is traced"
+    );
+
+    let local = client("local", Script::new(server));
+    let asked = ask(&session, &indexed(1), Some(&local));
+    assert!(asked.result.is_ok());
+    assert_eq!(embedding_requests(&local), 0);
+    let generation = asked.spans.iter().find(|s| s.name == "generation").unwrap();
+    assert!(generation
+        .attributes
+        .iter()
+        .any(|kv| kv.key.as_str() == "llm.model_name" && kv.value.as_str() == "chat"));
+}
