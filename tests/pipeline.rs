@@ -322,8 +322,8 @@ fn off_topic_question_is_not_found() {
 
 #[test]
 fn benchmark_rows_and_summary_come_from_the_traces() {
+    use ragtrace::explorer::bench::{BenchRow, BenchSummary};
     use ragtrace::explorer::store::TraceStore;
-    use ragtrace::rag::eval::{BenchRow, BenchSummary};
     let engine = engine();
     let queries = parse_queries(QUERIES_JSONL).unwrap();
     let mut rows = Vec::new();

@@ -6,9 +6,11 @@
 //! - [`rows`]: [`rows::SpanRow`], a trace's span tree flattened for display.
 //! - [`tree`]: [`tree::Outline`], the waterfall's collapsed spans and keyboard moves.
 //! - [`query`]: [`query::SpanQuery`], the spans table's filters and sort across traces.
+//! - [`bench`]: the benchmark table and summary, read back from traces.
 //! - [`chart`]: the latency chart's series.
 //! - [`genai`]: OpenTelemetry's `gen_ai.*` conventions read as OpenInference views.
 
+pub mod bench;
 pub mod chart;
 pub mod genai;
 pub mod query;

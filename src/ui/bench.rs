@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::runner::Runner;
-use crate::rag::eval::{parse_queries, BenchRow, BenchSummary, Query};
+use crate::explorer::bench::{BenchRow, BenchSummary};
+use crate::rag::eval::{parse_queries, Query};
 use crate::rag::pipeline::Mode;
 use crate::QUERIES_JSONL;
 
