@@ -458,3 +458,24 @@ fn eviction_never_drops_unexported_traces() {
     assert_eq!(eviction.removed, 2);
     assert_eq!(store.traces[0].trace_id, newest);
 }
+
+#[test]
+fn a_run_is_summed_up_in_words() {
+    let spans = traces(2);
+    let keys: Vec<_> = spans.iter().map(delivery::key).collect();
+    let outcome = Outcome {
+        delivered: keys[..3].to_vec(),
+        set_aside: vec![(keys[3], "too big".into())],
+        warnings: vec!["Phoenix accepted a batch with a warning: w".into()],
+        requests: 3,
+        ..Default::default()
+    };
+    assert_eq!(
+        outcome.summary("p"),
+        "Exported 2 traces (3 spans) to project \"p\". 1 spans were set aside: Phoenix will not take them (listed below). Phoenix accepted a batch with a warning: w"
+    );
+    assert_eq!(
+        Outcome::default().summary("p"),
+        "Every trace is already exported."
+    );
+}

@@ -16,6 +16,7 @@
 //! [`keepalive_requests`] are the requests for the flush when the page is hidden or
 //! closed: unzipped, within the browser's keepalive budget.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use opentelemetry::trace::{SpanId, TraceId};
@@ -98,6 +99,33 @@ pub struct Outcome {
     pub warnings: Vec<String>,
     pub stopped: Option<Stopped>,
     pub requests: u32,
+}
+
+impl Outcome {
+    /// A finished run in words: what went where, what was set aside, the warnings. A
+    /// run that sent nothing found everything delivered (by another tab, meanwhile).
+    pub fn summary(&self, project: &str) -> String {
+        if self.requests == 0 {
+            return "Every trace is already exported.".into();
+        }
+        let traces: HashSet<TraceId> = self.delivered.iter().map(|(t, _)| *t).collect();
+        let mut text = format!(
+            "Exported {} traces ({} spans) to project \"{project}\".",
+            traces.len(),
+            self.delivered.len()
+        );
+        if !self.set_aside.is_empty() {
+            text.push_str(&format!(
+                " {} spans were set aside: Phoenix will not take them (listed below).",
+                self.set_aside.len()
+            ));
+        }
+        for warning in &self.warnings {
+            text.push(' ');
+            text.push_str(warning);
+        }
+        text
+    }
 }
 
 /// What an answer means for the batch it answers.

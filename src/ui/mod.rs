@@ -5,10 +5,13 @@
 //! - [`ask`]: the question form and the answer with its cited chunks.
 //! - [`bench`]: the benchmark over the bundled query set.
 //! - [`chart`]: the per-query latency chart.
-//! - [`corpus`]: the documents questions are answered from, and their indexing.
+//! - [`documents`]: the documents questions are answered from, and their indexing;
+//!   [`corpus`] is their panel.
+//! - [`files`]: OTLP/JSON download and import.
 //! - [`fields`]: settings inputs shared by the panels.
 //! - [`models`]: the model panel (offline, or an OpenAI-compatible server).
-//! - [`export`]: the Phoenix panel (settings, export, retry, download, import).
+//! - [`exporter`]: export, retries, flush on hide, download and import;
+//!   [`export`] is the Phoenix panel.
 //! - [`persist`]: traces kept in IndexedDB across reloads.
 //! - [`traces`]: the list of traces asked so far.
 //! - [`spans`]: the span table, the waterfall and the details of one span.
@@ -17,8 +20,11 @@ mod ask;
 mod bench;
 mod chart;
 mod corpus;
+mod documents;
 mod export;
+mod exporter;
 mod fields;
+mod files;
 mod models;
 mod persist;
 mod runner;
@@ -52,13 +58,13 @@ pub struct LastAnswer {
 
 #[component]
 fn App() -> impl IntoView {
-    let corpus = corpus::Corpus::new();
+    let corpus = documents::Corpus::new();
 
     let question = RwSignal::new(String::new());
     let mode = RwSignal::new(Mode::Rag);
     let busy = RwSignal::new(false);
     let store = RwSignal::new(TraceStore::default());
-    let exporter = export::Exporter::new(store);
+    let exporter = exporter::Exporter::new(store);
     let models = models::ModelChoice::new();
     let live = RwSignal::new(String::new());
     let last: RwSignal<Option<LastAnswer>> = RwSignal::new(None);

@@ -7,8 +7,8 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use opentelemetry_sdk::trace::SpanData;
 
-use super::corpus::Corpus;
-use super::export::Exporter;
+use super::documents::Corpus;
+use super::exporter::Exporter;
 use super::models::ModelChoice;
 use crate::app::ask::Session;
 use crate::explorer::store::TraceStore;

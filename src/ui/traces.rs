@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::export::Exporter;
+use super::exporter::Exporter;
 use crate::explorer::store::{ExportState, StoreChange, TraceFilter};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv;

@@ -1,0 +1,103 @@
+//! The benchmark table (the seed's Part 6): each question's figures read back from its
+//! trace ([`BenchRow`]), and a run's summary ([`BenchSummary`]: hit@1/3/5, MRR, p50/p95).
+
+use opentelemetry::Value;
+use opentelemetry_sdk::trace::SpanData;
+
+use super::store::TraceRecord;
+use crate::rag::eval::{Metrics, Query};
+use crate::telemetry::names::SpanName;
+use crate::telemetry::semconv;
+
+/// One benchmark question, read back from its trace (the seed's Part 6 table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchRow {
+    pub query_id: String,
+    pub question: String,
+    pub ok: bool,
+    pub top_score: f64,
+    pub result_count: i64,
+    pub answer_words: i64,
+    pub total_ms: f64,
+    pub retrieval_ms: f64,
+    pub generation_ms: f64,
+    /// Rank of the expected section among the first retrieval's documents.
+    pub rank: Option<usize>,
+}
+
+impl BenchRow {
+    pub fn from_trace(query: &Query, trace: &TraceRecord) -> BenchRow {
+        let first_retrieval = trace
+            .spans
+            .iter()
+            .filter(|s| SpanName::Retrieval.is(&s.name))
+            .min_by_key(|s| s.start_time);
+        let attr = |span: Option<&SpanData>, key: &str| {
+            span.and_then(|s| s.attributes.iter().find(|kv| kv.key.as_str() == key))
+                .map(|kv| kv.value.clone())
+        };
+        let number = |v: Option<Value>| match v {
+            Some(Value::F64(f)) => f,
+            Some(Value::I64(i)) => i as f64,
+            _ => 0.0,
+        };
+        let sections: Vec<String> = (0..)
+            .map_while(|i| attr(first_retrieval, &semconv::retrieval_document(i, "id")))
+            .map(|id| {
+                id.to_string()
+                    .split(':')
+                    .next()
+                    .unwrap_or_default()
+                    .to_string()
+            })
+            .collect();
+        let last_generation = trace
+            .spans
+            .iter()
+            .filter(|s| SpanName::Generation.is(&s.name))
+            .max_by_key(|s| s.end_time);
+        BenchRow {
+            query_id: query.id.clone(),
+            question: query.question.clone(),
+            ok: !trace.has_error(),
+            top_score: number(attr(first_retrieval, semconv::RETRIEVAL_TOP_SCORE)),
+            result_count: number(attr(first_retrieval, semconv::RETRIEVAL_RESULT_COUNT)) as i64,
+            answer_words: number(attr(last_generation, semconv::GENERATION_ANSWER_WORD_COUNT))
+                as i64,
+            total_ms: trace.duration_ms(),
+            retrieval_ms: trace.time_in(SpanName::Retrieval),
+            generation_ms: trace.time_in(SpanName::Generation),
+            rank: sections
+                .iter()
+                .position(|s| *s == query.section_id)
+                .map(|p| p + 1),
+        }
+    }
+}
+
+/// A benchmark run's summary.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BenchSummary {
+    pub metrics: Metrics,
+    pub p50_ms: f64,
+    pub p95_ms: f64,
+}
+
+impl BenchSummary {
+    pub fn of(rows: &[BenchRow]) -> BenchSummary {
+        let ranks: Vec<Option<usize>> = rows.iter().map(|r| r.rank).collect();
+        let mut ms: Vec<f64> = rows.iter().map(|r| r.total_ms).collect();
+        ms.sort_by(f64::total_cmp);
+        // Nearest-rank percentile.
+        let pct = |p: f64| {
+            ms.get(((p * ms.len() as f64).ceil() as usize).saturating_sub(1))
+                .copied()
+                .unwrap_or(0.0)
+        };
+        BenchSummary {
+            metrics: Metrics::from_ranks(&ranks),
+            p50_ms: pct(0.5),
+            p95_ms: pct(0.95),
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! The spans of the chosen trace: a table over one or every trace (filters, sortable
+//! columns), a collapsible waterfall on a shared time axis with keyboard navigation,
+//! and the details of the chosen span.
+
+mod details;
+mod table;
+mod waterfall;
+
+pub use details::SpanDetails;
+pub use table::SpanTable;
+pub use waterfall::Waterfall;
+
+use leptos::prelude::*;
+
+fn is_selected(selected_span: RwSignal<Option<String>>, id: String) -> impl Fn() -> bool {
+    move || selected_span.get().as_deref() == Some(id.as_str())
+}

@@ -1,0 +1,158 @@
+//! The spans table over the chosen trace or every trace, with filters and sortable
+//! columns.
+
+use leptos::prelude::*;
+
+use crate::explorer::query::{FoundSpan, SortKey, SpanQuery};
+use crate::explorer::store::TraceStore;
+use crate::telemetry::semconv::{SpanKind, StatusCode};
+
+use super::is_selected;
+
+/// Rows the spans table shows at most (the filters narrow the rest down).
+const MAX_TABLE_ROWS: usize = 500;
+
+/// The table's sortable columns: (key, heading).
+const COLUMNS: [(SortKey, &str); 5] = [
+    (SortKey::Name, "Name"),
+    (SortKey::Kind, "Kind"),
+    (SortKey::Status, "Status"),
+    (SortKey::Duration, "Duration (ms)"),
+    (SortKey::Detail, "Query or model"),
+];
+
+#[component]
+pub fn SpanTable(
+    store: RwSignal<TraceStore>,
+    selected_trace: RwSignal<Option<String>>,
+    selected_span: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let query = RwSignal::new(SpanQuery::default());
+    let every_trace = RwSignal::new(false);
+    let found: Memo<Result<Vec<FoundSpan>, String>> = Memo::new(move |_| {
+        let mut q = query.get();
+        q.trace_id = if every_trace.get() {
+            None
+        } else {
+            Some(selected_trace.get().unwrap_or_default())
+        };
+        store.with(|s| s.find_spans(&q).map_err(|e| e.to_string()))
+    });
+    // Click a heading: ascending, again: descending, a third time: back to tree order.
+    let sort_by = move |key: SortKey| {
+        query.update(|q| match (q.sort == key, q.descending) {
+            (false, _) => (q.sort, q.descending) = (key, false),
+            (true, false) => q.descending = true,
+            (true, true) => (q.sort, q.descending) = (SortKey::Tree, false),
+        })
+    };
+    let headings = move || {
+        let (sort, descending) = query.with(|q| (q.sort, q.descending));
+        COLUMNS
+            .iter()
+            .map(|&(key, label)| {
+                let aria = match (sort == key, descending) {
+                    (false, _) => "none",
+                    (true, false) => "ascending",
+                    (true, true) => "descending",
+                };
+                let arrow = match aria {
+                    "ascending" => " ▲",
+                    "descending" => " ▼",
+                    _ => "",
+                };
+                view! {
+                    <th aria-sort=aria>
+                        <button type="button" class="sort" on:click=move |_| sort_by(key)>{label}{arrow}</button>
+                    </th>
+                }
+            })
+            .collect_view()
+    };
+    let body = move || {
+        let tree = query.with(|q| q.sort == SortKey::Tree);
+        let all = every_trace.get();
+        found.get().unwrap_or_default().into_iter().take(MAX_TABLE_ROWS).map(|f| {
+            let r = f.row;
+            let kind = r.kind_label();
+            let kind_class = format!("kind kind-{}", kind.to_lowercase());
+            let indent = if tree { r.depth as f64 * 1.1 } else { 0.0 };
+            let (trace_id, span_id) = (f.trace_id.clone(), r.span_id.clone());
+            let trace_label = if f.question.is_empty() { f.trace_id[..8].to_string() } else { f.question };
+            view! {
+                <tr
+                    class="span-row"
+                    data-depth=r.depth
+                    data-trace-id=f.trace_id
+                    class:selected=is_selected(selected_span, r.span_id.clone())
+                    class:error=r.status == StatusCode::Error
+                    on:click=move |_| {
+                        if selected_trace.get_untracked().as_deref() != Some(trace_id.as_str()) {
+                            selected_trace.set(Some(trace_id.clone()));
+                        }
+                        selected_span.set(Some(span_id.clone()));
+                    }
+                >
+                    <td class="name" style=format!("padding-left: {}rem", 0.4 + indent)>{r.name}</td>
+                    <td class=kind_class>{kind}</td>
+                    <td class=format!("status {}", r.status.as_str().to_lowercase())>{r.status.as_str()}</td>
+                    <td class="duration">{format!("{:.2}", r.duration_ms)}</td>
+                    <td class="key-attr">{r.key_attribute}</td>
+                    {all.then(|| view! { <td class="trace-of">{trace_label}</td> })}
+                </tr>
+            }
+        }).collect_view()
+    };
+    let count = move || {
+        match found.get() {
+        Err(e) => view! { <p id="span-query-error" class="error" role="alert">{e}</p> }.into_any(),
+        Ok(f) if f.len() > MAX_TABLE_ROWS => view! {
+            <p id="span-count" class="hint">{format!("The first {MAX_TABLE_ROWS} of {} spans; filter to narrow them down.", f.len())}</p>
+        }.into_any(),
+        Ok(f) => view! { <p id="span-count" class="hint">{format!("{} spans", f.len())}</p> }.into_any(),
+    }
+    };
+    let text_filter =
+        move |id: &'static str, placeholder: &'static str, set: fn(&mut SpanQuery, String)| {
+            view! {
+                <input
+                    id=id
+                    type="search"
+                    placeholder=placeholder
+                    aria-label=placeholder
+                    on:input=move |ev| query.update(|q| set(q, event_target_value(&ev)))
+                />
+            }
+        };
+    view! {
+        <Show when=move || store.with(|s| !s.traces.is_empty())>
+            <h2>"Spans"</h2>
+            <div class="trace-filters span-filters">
+                <select id="span-scope" aria-label="Which traces" on:change=move |ev| every_trace.set(event_target_value(&ev) == "all")>
+                    <option value="trace">"This trace"</option>
+                    <option value="all">"Every trace"</option>
+                </select>
+                {text_filter("span-name", "Span name", |q, v| q.name = v)}
+                <select id="span-kind" aria-label="Kind" on:change=move |ev| query.update(|q| q.kind = SpanKind::parse(&event_target_value(&ev)))>
+                    <option value="">"Any kind"</option>
+                    {SpanKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+                </select>
+                <select id="span-status" aria-label="Status" on:change=move |ev| query.update(|q| q.status = StatusCode::parse(&event_target_value(&ev)))>
+                    <option value="">"Any status"</option>
+                    {StatusCode::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })}
+                </select>
+                {text_filter("span-attr", "attribute=value", |q, v| q.attribute = v)}
+            </div>
+            {count}
+            <table id="spans" class="spans">
+                <thead>
+                    <tr>
+                        {headings}
+                        {move || every_trace.get().then(|| view! { <th>"Trace"</th> })}
+                    </tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </Show>
+    }
+}

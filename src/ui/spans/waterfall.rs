@@ -1,0 +1,235 @@
+//! The waterfall: the span tree on a shared time axis, collapsible, windowed to the
+//! rows in view, driven by the keyboard.
+
+use leptos::ev::KeyboardEvent;
+use leptos::prelude::*;
+use leptos::tachys::html::attribute::custom::custom_attribute;
+
+use crate::explorer::rows::SpanRow;
+use crate::explorer::tree::{Key, Outline};
+use crate::telemetry::semconv::StatusCode;
+
+use super::is_selected;
+
+/// Height of a waterfall row in pixels (`.wf-row` in the CSS agrees).
+const ROW_PX: i32 = 24;
+/// Waterfall rows in view at once, and rows kept in the page beyond each edge.
+const VIEW_ROWS: usize = 24;
+const OVERSCAN: i32 = 12;
+
+/// Tick labels of the waterfall's time axis, as fractions of the trace.
+const TICKS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
+
+#[component]
+pub fn Waterfall(
+    rows: Memo<Vec<SpanRow>>,
+    selected_span: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let outline = RwSignal::new(Outline::default());
+    // The row the arrow keys move; Enter (or a click) selects it.
+    let cursor: RwSignal<Option<String>> = RwSignal::new(None);
+    let shown: Memo<Vec<usize>> = Memo::new(move |_| outline.with(|o| rows.with(|r| o.visible(r))));
+    let view_port = NodeRef::<leptos::html::Div>::new();
+    // Only the rows in view (and a margin) are in the page, so a trace of thousands of
+    // spans renders as fast as a small one.
+    let scroll_top = RwSignal::new(0);
+    let first =
+        Memo::new(move |_| (scroll_top.get() / ROW_PX).saturating_sub(OVERSCAN).max(0) as usize);
+    // Another trace starts at its top.
+    Effect::new(move |_| {
+        rows.track();
+        scroll_top.set(0);
+        if let Some(el) = view_port.get_untracked() {
+            el.set_scroll_top(0);
+        }
+    });
+    Effect::new(move |_| {
+        if let Some(id) = selected_span.get() {
+            rows.with_untracked(|rows| outline.update(|o| o.reveal(rows, &id)));
+            cursor.set(Some(id));
+        }
+    });
+    // Keeps the cursor's row in view, once the rows are laid out.
+    Effect::new(move |_| {
+        let Some(id) = cursor.get() else { return };
+        let at = shown.with(|shown| {
+            rows.with_untracked(|rows| shown.iter().position(|&i| rows[i].span_id == id))
+        });
+        if let Some(at) = at {
+            request_animation_frame(move || {
+                if let Some(el) = view_port.get_untracked() {
+                    let (top, height) = (at as i32 * ROW_PX, el.client_height());
+                    if top < el.scroll_top() {
+                        el.set_scroll_top(top);
+                    } else if top + ROW_PX > el.scroll_top() + height {
+                        el.set_scroll_top(top + ROW_PX - height);
+                    }
+                }
+            });
+        }
+    });
+    let total = Memo::new(move |_| {
+        rows.with(|rows| {
+            rows.iter()
+                .map(|r| r.offset_ms + r.duration_ms)
+                .fold(0.0, f64::max)
+                .max(1e-3)
+        })
+    });
+    let on_key = move |ev: KeyboardEvent| {
+        if ev.key() == "Enter" {
+            if let Some(id) = cursor.get_untracked() {
+                selected_span.set(Some(id));
+            }
+            return;
+        }
+        let Some(key) = Key::from_dom(&ev.key()) else {
+            return;
+        };
+        ev.prevent_default(); // the arrows move the cursor, not the page
+        let moved = rows.with_untracked(|rows| {
+            let at = cursor.get_untracked();
+            outline
+                .try_update(|o| o.press(rows, at.as_deref(), key))
+                .flatten()
+        });
+        if moved.is_some() {
+            cursor.set(moved);
+        }
+    };
+    let axis = move || {
+        let total = total.get();
+        TICKS
+            .iter()
+            .map(|f| {
+                let style = format!("left: {}%", f * 100.0);
+                view! { <span class="wf-tick" style=style>{format!("{:.1} ms", f * total)}</span> }
+            })
+            .collect_view()
+    };
+    let bars = move || {
+        let total = total.get();
+        let first = first.get();
+        shown.with(|shown| {
+            let first = first.min(shown.len().saturating_sub(VIEW_ROWS));
+            let last = (first + VIEW_ROWS + 2 * OVERSCAN as usize).min(shown.len());
+            let above = format!("height: {}px", first as i32 * ROW_PX);
+            let below = format!("height: {}px", (shown.len() - last) as i32 * ROW_PX);
+            let visible = rows.with(|rows| {
+                shown[first..last]
+                    .iter()
+                    .map(|&i| waterfall_row(&rows[i], total, outline, cursor, selected_span))
+                    .collect_view()
+            });
+            view! {
+                <div class="wf-spacer" style=above></div>
+                {visible}
+                <div class="wf-spacer" style=below></div>
+            }
+        })
+    };
+    view! {
+        <Show when=move || !rows.with(Vec::is_empty)>
+            <h2>"Waterfall"</h2>
+            <p class="hint">"Arrow keys move, ← and → collapse and expand, Enter opens a span."</p>
+            <div class="wf-axis"><span></span><span class="wf-track wf-ticks">{axis}</span><span></span></div>
+            <div
+                id="waterfall"
+                class="waterfall"
+                role="tree"
+                aria-label="Span waterfall"
+                tabindex="0"
+                data-rows=move || shown.with(Vec::len)
+                style=format!("max-height: {}px", VIEW_ROWS as i32 * ROW_PX)
+                node_ref=view_port
+                on:keydown=on_key
+                on:scroll=move |_| {
+                    if let Some(el) = view_port.get_untracked() {
+                        scroll_top.set(el.scroll_top());
+                    }
+                }
+            >
+                {bars}
+            </div>
+        </Show>
+    }
+}
+
+fn waterfall_row(
+    r: &SpanRow,
+    total: f64,
+    outline: RwSignal<Outline>,
+    cursor: RwSignal<Option<String>>,
+    selected_span: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let left = r.offset_ms / total * 100.0;
+    let width = (r.duration_ms / total * 100.0).max(0.4);
+    let title = format!(
+        "{} · {} · {} · {:.3} ms at +{:.3} ms{}",
+        r.name,
+        r.kind_label(),
+        r.status.as_str(),
+        r.duration_ms,
+        r.offset_ms,
+        if r.key_attribute.is_empty() {
+            String::new()
+        } else {
+            format!("\n{}", r.key_attribute)
+        }
+    );
+    let bar_class = format!("wf-bar kind-{}", r.kind_label().to_lowercase());
+    let id = r.span_id.clone();
+    let collapsed = outline.with_untracked(|o| o.is_collapsed(&id));
+    let toggle = if !r.has_children {
+        // Keeps leaf names in line with their siblings' names.
+        view! { <span class="wf-toggle" aria-hidden="true"></span> }.into_any()
+    } else {
+        let id = id.clone();
+        view! {
+            <button
+                class="wf-toggle"
+                type="button"
+                tabindex="-1"
+                aria-label=if collapsed { "Expand" } else { "Collapse" }
+                on:click=move |ev| {
+                    ev.stop_propagation();
+                    outline.update(|o| o.toggle(&id));
+                }
+            >
+                {if collapsed { "▸" } else { "▾" }}
+            </button>
+        }
+        .into_any()
+    };
+    let (on_cursor, click_id) = (id.clone(), id.clone());
+    view! {
+        <div
+            class="wf-row"
+            role="treeitem"
+            data-span-id=id.clone()
+            aria-expanded=r.has_children.then_some(if collapsed { "false" } else { "true" })
+            aria-selected=move || is_selected(selected_span, id.clone())().to_string()
+            class:selected=is_selected(selected_span, r.span_id.clone())
+            class:cursor=move || cursor.get().as_deref() == Some(on_cursor.as_str())
+            on:click=move |_| {
+                cursor.set(Some(click_id.clone()));
+                selected_span.set(Some(click_id.clone()));
+            }
+            title=title
+        >
+            <span class="wf-label" style=format!("padding-left: {}rem", r.depth as f64)>
+                {toggle}
+                <span class="wf-name">{r.name.clone()}</span>
+            </span>
+            <span class="wf-track">
+                <span
+                    class=bar_class
+                    class:error=r.status == StatusCode::Error
+                    style=format!("left: {left:.3}%; width: {width:.3}%")
+                ></span>
+            </span>
+            <span class="wf-ms">{format!("{:.2} ms", r.duration_ms)}</span>
+        </div>
+    }
+    .add_any_attr(custom_attribute("aria-level", (r.depth + 1).to_string()))
+}
