@@ -62,7 +62,7 @@ fn client(embedding_model: &str, script: Script) -> Rc<OpenAi<Script>> {
     Rc::new(OpenAi::new(config, script, EmbeddingCache::default()))
 }
 
-fn indexed(generation: u64) -> Indexed {
+fn indexed(revision: u64) -> Indexed {
     let documents = vec![Document {
         name: "handbook.md".into(),
         text: HANDBOOK_MD.into(),
@@ -71,7 +71,7 @@ fn indexed(generation: u64) -> Indexed {
     Indexed {
         engine: Arc::new(engine),
         documents: Arc::new(documents),
-        generation,
+        revision,
     }
 }
 
@@ -121,7 +121,7 @@ fn offline_questions_carry_the_session_and_return_their_spans() {
 }
 
 #[test]
-fn the_remote_index_is_built_once_per_corpus_generation() {
+fn the_remote_index_is_built_once_per_corpus_revision() {
     let session = Session::new("p", "tab".into());
     let remote = client("embed", Script::new(server));
     let corpus = indexed(1);

@@ -26,16 +26,16 @@ pub struct Indexed {
     pub engine: Arc<Engine>,
     pub documents: Arc<Vec<Document>>,
     /// Counts indexings, so a remote model's index of an older corpus is not reused.
-    pub generation: u64,
+    pub revision: u64,
 }
 
 /// Which corpus a remote embedding model indexed: another server, model or corpus
-/// generation means indexing again.
+/// revision means indexing again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexKey {
     pub base_url: String,
     pub embedding_model: String,
-    pub generation: u64,
+    pub revision: u64,
 }
 
 /// What a use-case produced: its trace (none when it never started), the answer or the
@@ -132,7 +132,7 @@ impl Session {
         let key = IndexKey {
             base_url: client.config.base_url.clone(),
             embedding_model: client.config.embedding_model.clone(),
-            generation: indexed.generation,
+            revision: indexed.revision,
         };
         if let Some((k, engine)) = self.remote_index.borrow().as_ref() {
             if *k == key {

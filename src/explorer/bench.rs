@@ -1,4 +1,4 @@
-//! The benchmark table (the seed's Part 6): each question's figures read back from its
+//! The benchmark table: each question's figures read back from its
 //! trace ([`BenchRow`]), and a run's summary ([`BenchSummary`]: hit@1/3/5, MRR, p50/p95).
 
 use opentelemetry::Value;
@@ -9,7 +9,7 @@ use crate::rag::eval::{Metrics, Query};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv;
 
-/// One benchmark question, read back from its trace (the seed's Part 6 table).
+/// One benchmark question, read back from its trace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BenchRow {
     pub query_id: String,

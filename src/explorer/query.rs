@@ -1,5 +1,5 @@
 //! [`SpanQuery`]: the spans table's filters and sort over one trace or every trace in
-//! the store (the seed's pandas span tables), and [`FoundSpan`], one row of its result.
+//! the store (what the tutorial did with pandas span tables), and [`FoundSpan`], one row of its result.
 //! The `attribute` filter is typed text, parsed once into an [`AttributeFilter`].
 
 use std::cmp::Ordering;

@@ -1,4 +1,4 @@
-//! The error-path demo of the seed tutorial (its Part 8), as one trace: an empty query
+//! The error-path demo, as one trace: an empty query
 //! (the retriever returns nothing, and that is not an error) and a simulated retriever
 //! failure (status ERROR with an `exception` event).
 

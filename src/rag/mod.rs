@@ -11,7 +11,7 @@
 //! - [`engine`]: [`engine::Engine`], a corpus indexed and ready to answer.
 //! - [`pipeline`] and [`agent`]: the traced RAG pipeline and ReAct agent.
 //! - [`eval`]: the bundled query set and retrieval metrics (hit@k, MRR).
-//! - [`demo`]: the seed tutorial's error-path demo.
+//! - [`demo`]: the error-path demo (an empty query and a failing retriever).
 
 pub mod agent;
 pub mod answer;

@@ -207,7 +207,9 @@ pub(crate) async fn retrieve<E: Embedder>(
             Ok(_) => {
                 return Err(fail(
                     &emb,
-                    AskError::Model(ModelError::UnsupportedPrompt("no vector returned".into())),
+                    AskError::Model(ModelError::Malformed(
+                        "the embedder returned no vector".into(),
+                    )),
                 ))
             }
             Err(e) => return Err(fail(&emb, AskError::Model(e))),
@@ -273,7 +275,7 @@ impl CallObserver for SpanObserver<'_> {
 }
 
 /// A traced chat call: a `generation` LLM span with OpenInference messages and token
-/// counts, plus the seed tutorial's `generation.*` keys.
+/// counts, plus the tracing tutorial's `generation.*` keys.
 pub(crate) async fn generate<C: ChatModel, E>(
     parent: &Traced,
     models: &Models<'_, C, E>,

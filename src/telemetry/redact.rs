@@ -21,7 +21,7 @@ pub const REDACTED: &str = "__REDACTED__";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Redaction {
-    /// `input.value`, all input messages and embedding texts (and the seed's copies of
+    /// `input.value`, all input messages and embedding texts (and the copies of
     /// the question: `retrieval.query`, `generation.question`).
     pub hide_inputs: bool,
     /// `output.value`, all output messages and what the agent's model wrote

@@ -1,4 +1,4 @@
-//! Attribute keys: OpenInference's semantic conventions, plus the seed tutorial's own
+//! Attribute keys: OpenInference's semantic conventions, plus the tracing tutorial's own
 //! `retrieval.*`, `generation.*` and `agent.*` keys, which the page keeps so the
 //! tutorial's tables can be rebuilt from our spans.
 
@@ -131,7 +131,7 @@ pub fn embedding(i: usize, field: &str) -> String {
 pub const TOOL_NAME: &str = "tool.name";
 pub const TOOL_DESCRIPTION: &str = "tool.description";
 
-// The seed tutorial's keys.
+// The tracing tutorial's own keys (retrieval, generation and agent tables).
 pub const RETRIEVAL_QUERY: &str = "retrieval.query";
 pub const RETRIEVAL_TOP_K: &str = "retrieval.top_k";
 pub const RETRIEVAL_RESULT_COUNT: &str = "retrieval.result_count";

@@ -1,4 +1,4 @@
-//! Benchmark mode (the seed's Part 6): run the first N bundled questions, traced like
+//! Benchmark mode: run the first N bundled questions, traced like
 //! any other, with progress and Stop; a table per question and a summary (hit@1/3/5,
 //! MRR, p50/p95 latency) read back from the traces.
 

@@ -1,4 +1,4 @@
-//! The per-query latency chart (the seed's Part 7), drawn as SVG: for each question,
+//! The per-query latency chart, drawn as SVG: for each question,
 //! bars for time in retrieval, in generation, and in the rest (agent steps, tools,
 //! overhead), with the averages and each part's share of the total.
 

@@ -204,7 +204,7 @@ impl Corpus {
             self.indexed.set(Some(Indexed {
                 engine,
                 documents,
-                generation: run,
+                revision: run,
             }));
             self.progress.set(None);
             self.status.set(Some(format!(

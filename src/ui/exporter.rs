@@ -34,7 +34,7 @@ pub struct Exporter {
     /// Failed attempts in a row (drives the backoff).
     attempts: RwSignal<u32>,
     /// Bumped by every user action, so a scheduled retry from before it stands down.
-    generation: RwSignal<u64>,
+    retry_epoch: RwSignal<u64>,
     /// A run is under way in this tab.
     running: StoredValue<bool>,
     /// Spans arrived or the user asked during a run: run again when it ends.
@@ -57,7 +57,7 @@ impl Exporter {
             api_key: RwSignal::new(storage::load_key(storage::PHOENIX_KEY)),
             status: RwSignal::new(None),
             attempts: RwSignal::new(0),
-            generation: RwSignal::new(0),
+            retry_epoch: RwSignal::new(0),
             running: StoredValue::new(false),
             again: StoredValue::new(false),
             client: StoredValue::new_local(Rc::new(BrowserHttp::default())),
@@ -96,7 +96,7 @@ impl Exporter {
 
     /// Sends every pending span, now (a user action: resets the backoff).
     pub fn export_now(self) {
-        self.generation.update(|g| *g += 1);
+        self.retry_epoch.update(|e| *e += 1);
         self.attempts.set(0);
         self.send_pending();
     }
@@ -171,9 +171,9 @@ impl Exporter {
                         wait.as_secs_f64().ceil()
                     ),
                 );
-                let generation = self.generation.get_untracked();
+                let epoch = self.retry_epoch.get_untracked();
                 client.sleep(wait).await;
-                if self.generation.get_untracked() == generation {
+                if self.retry_epoch.get_untracked() == epoch {
                     self.send_pending();
                 }
             }
