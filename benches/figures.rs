@@ -14,7 +14,6 @@ use ragtrace::http::{HttpClient, HttpError, Request, Response};
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::{Engine, IndexJob};
 use ragtrace::rag::index::SearchMode;
-use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{ask, AskOptions, Models};
 use ragtrace::telemetry::delivery::deliver;
 use ragtrace::telemetry::export::{ExportSettings, ExportTarget};
@@ -146,11 +145,7 @@ fn ten_megabytes_in_slices() {
 
 /// The spans of `questions` offline RAG questions (four spans each).
 fn spans_of_questions(engine: &Engine, telemetry: &Telemetry, questions: usize) -> Vec<SpanData> {
-    let models = || Models {
-        chat: &OfflineChat,
-        embedder: &HashEmbedder,
-        live: None,
-    };
+    let models = || Models::offline();
     for i in 0..questions {
         let q = format!("How many days can I work abroad? ({i})");
         block_on(ask(

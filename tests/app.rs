@@ -15,7 +15,6 @@ use ragtrace::http::Request;
 use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
 use ragtrace::rag::corpus::Document;
 use ragtrace::rag::embed::HashEmbedder;
-use ragtrace::rag::engine::Engine;
 use ragtrace::rag::pipeline::Mode;
 use ragtrace::telemetry::redact::Redaction;
 use ragtrace::HANDBOOK_MD;
@@ -67,7 +66,7 @@ fn indexed(revision: u64) -> Indexed {
         name: "handbook.md".into(),
         text: HANDBOOK_MD.into(),
     }];
-    let engine = block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap();
+    let engine = common::engine::handbook();
     Indexed {
         engine: Arc::new(engine),
         documents: Arc::new(documents),

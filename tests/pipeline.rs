@@ -2,17 +2,17 @@
 //! the span tree, its OpenInference attributes, answers, and error spans.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use opentelemetry::trace::{SpanId, Status, TracerProvider as _};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 use pollster::block_on;
-use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::Engine;
 use ragtrace::rag::eval::parse_queries;
-use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{ask, AskError, AskOptions, Mode, Models, Outcome};
 use ragtrace::telemetry::names::SpanName;
 use ragtrace::telemetry::semconv::{SpanKind, StatusCode};
-use ragtrace::{HANDBOOK_MD, QUERIES_JSONL};
+use ragtrace::QUERIES_JSONL;
 
 struct Run {
     outcome: Outcome,
@@ -25,11 +25,7 @@ fn run(engine: &Engine, question: &str, mode: Mode) -> Run {
         .with_simple_exporter(exporter.clone())
         .build();
     let tracer = provider.tracer("test");
-    let models = Models {
-        chat: &OfflineChat,
-        embedder: &HashEmbedder,
-        live: None,
-    };
+    let models = Models::offline();
     let opts = AskOptions {
         mode,
         ..Default::default()
@@ -43,9 +39,7 @@ fn run(engine: &Engine, question: &str, mode: Mode) -> Run {
 
 const SEED: &str = "What is the maximum number of days an employee can work internationally?";
 
-fn engine() -> Engine {
-    block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap()
-}
+use common::engine::handbook as engine;
 
 fn attr(span: &SpanData, key: &str) -> Option<String> {
     span.attributes

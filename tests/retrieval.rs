@@ -3,6 +3,8 @@
 //! hit@5 ≥ 0.9 and MRR ≥ 0.7.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod common;
+
 use pollster::block_on;
 use ragtrace::rag::engine::{Engine, IndexJob};
 use ragtrace::rag::eval::{measure, parse_queries};
@@ -11,7 +13,7 @@ use ragtrace::{HANDBOOK_MD, QUERIES_JSONL};
 
 #[test]
 fn bundled_data_is_consistent() {
-    let engine = block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap();
+    let engine = common::engine::handbook();
     let queries = parse_queries(QUERIES_JSONL).unwrap();
     assert!(
         HANDBOOK_MD.len() >= 25_000,
@@ -35,7 +37,7 @@ fn bundled_data_is_consistent() {
 
 #[test]
 fn hybrid_retrieval_meets_the_quality_bar() {
-    let engine = block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)).unwrap();
+    let engine = common::engine::handbook();
     let queries = parse_queries(QUERIES_JSONL).unwrap();
     for mode in SearchMode::ALL {
         let m = measure(&engine, &queries, mode, 5);

@@ -12,8 +12,10 @@
 
 use thiserror::Error;
 
+use super::embed::HashEmbedder;
 use super::engine::{Cited, Engine};
 use super::index::SearchMode;
+use super::offline::OfflineChat;
 use super::prompt::{self, Passage, ReactParseError};
 use super::{agent, text};
 use crate::model::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError};
@@ -103,6 +105,17 @@ pub struct Models<'a, C, E> {
     pub embedder: &'a E,
     /// Called with every piece of model output as it arrives.
     pub live: Option<&'a dyn Fn(&str)>,
+}
+
+impl Models<'static, OfflineChat, HashEmbedder> {
+    /// The models that run in the page with no key and no network, unheard.
+    pub fn offline() -> Self {
+        Models {
+            chat: &OfflineChat,
+            embedder: &HashEmbedder,
+            live: None,
+        }
+    }
 }
 
 /// Answers one question in the chosen mode, tracing every step under one root span.

@@ -3,5 +3,6 @@
 
 #![allow(dead_code)] // each test file uses its own part of the helpers
 
+pub mod engine;
 pub mod http;
 pub mod spans;

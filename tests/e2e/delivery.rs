@@ -210,8 +210,7 @@ async fn a_tab_closed_right_after_a_question_loses_no_span() {
     page.client.goto(&format!("{origin}/")).await.unwrap();
     let ids = phoenix.wait_for_project(&project, made).await;
     assert_eq!(ids.len(), made);
-    page.wait_for(|p| async move { p.text("#export-counts").await.contains("1 exported") })
-        .await;
+    page.wait_text("#export-counts", "1 exported").await;
     println!(
         "delivery report (tab closed): spans made {made}, read back {}, delivered by the keepalive flush in {keepalive} requests, lost {}",
         ids.len(),
@@ -268,12 +267,8 @@ async fn two_tabs_send_each_span_once_and_clear_together() {
     page.click("#clear-traces").await;
     page.client.accept_alert().await.unwrap();
     switch(&page, &first).await;
-    page.wait_for(|p| async move {
-        p.text(".traces")
-            .await
-            .contains("Ask a question to record its first trace")
-    })
-    .await;
+    page.wait_text(".traces", "Ask a question to record its first trace")
+        .await;
     page.close().await;
 }
 
@@ -286,17 +281,15 @@ async fn a_refused_save_is_said_and_tried_again() {
            throw new DOMException('The quota has been exceeded.', 'QuotaExceededError'); }")
         .await;
     page.ask(SEED_QUESTION, "rag", true).await;
-    page.wait_for(|p| async move {
-        p.text("#storage-notice")
-            .await
-            .contains("could not be saved (The quota has been exceeded.)")
-    })
+    page.wait_text(
+        "#storage-notice",
+        "could not be saved (The quota has been exceeded.)",
+    )
     .await;
     // Space is freed: the next try saves the trace, and it survives a reload.
     page.js("IDBObjectStore.prototype.put = window.realPut")
         .await;
-    page.wait_for(|p| async move { p.text("#storage-notice").await.contains("saved again") })
-        .await;
+    page.wait_text("#storage-notice", "saved again").await;
     page.client.refresh().await.unwrap();
     page.wait_for(|p| async move { p.count("#trace-list li").await == 1 })
         .await;

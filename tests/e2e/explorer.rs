@@ -157,8 +157,7 @@ async fn span_details_show_json_copy_and_stack_traces() {
 
     // An exception event shows its type, message and stack trace.
     page.click("#error-demo").await;
-    page.wait_for(|p| async move { p.text("#spans").await.contains("retrieval_error_example") })
-        .await;
+    page.wait_text("#spans", "retrieval_error_example").await;
     page.select_span("retrieval_error_example").await;
     let stack = page.text("#details .event.exception pre.stacktrace").await;
     assert!(
@@ -249,8 +248,7 @@ async fn the_spans_table_filters_and_sorts_across_traces() {
 async fn your_own_documents_are_indexed_and_bad_files_refused() {
     let page = Page::open().await;
     page.click("#corpus-panel > summary").await;
-    page.wait_for(|p| async move { p.text("#documents-list").await.contains("chunks") })
-        .await;
+    page.wait_text("#documents-list", "chunks").await;
     assert!(page.text("#documents-list").await.contains("handbook"));
 
     // Files that are not UTF-8 text, empty, or not .txt/.md are refused, with a reason.
@@ -270,16 +268,11 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     );
     page.upload("#doc-upload", &temp_file("photo.png", b"not really"))
         .await;
-    page.wait_for(|p| async move {
-        p.text("#corpus-errors")
-            .await
-            .contains("neither a .txt nor a .md")
-    })
-    .await;
+    page.wait_text("#corpus-errors", "neither a .txt nor a .md")
+        .await;
     page.upload("#doc-upload", &temp_file("empty.md", b" \n"))
         .await;
-    page.wait_for(|p| async move { p.text("#corpus-errors").await.contains("is empty") })
-        .await;
+    page.wait_text("#corpus-errors", "is empty").await;
     assert_eq!(page.count("#documents-list li.doc").await, 1);
 
     // An uploaded file and a pasted text are added, then searched after re-indexing.
@@ -287,8 +280,7 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
                   and the bicycle cellar opens at 6:30 every weekday.\n";
     page.upload("#doc-upload", &temp_file("office.md", policy.as_bytes()))
         .await;
-    page.wait_for(|p| async move { p.text("#documents-list").await.contains("office.md") })
-        .await;
+    page.wait_text("#documents-list", "office.md").await;
     page.fill("#doc-name", "kitchen.txt").await;
     page.fill(
         "#doc-text",
@@ -303,12 +295,8 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
         .await
         .contains("not indexed yet"));
     page.click("#reindex").await;
-    page.wait_for(|p| async move {
-        p.text("#corpus-status")
-            .await
-            .contains("Indexed 3 documents")
-    })
-    .await;
+    page.wait_text("#corpus-status", "Indexed 3 documents")
+        .await;
     let office = page
         .text("#documents-list li.doc[data-name='office.md']")
         .await;
@@ -327,12 +315,8 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     // The indexed documents come back after a reload.
     page.client.refresh().await.unwrap();
     page.click("#corpus-panel > summary").await;
-    page.wait_for(|p| async move {
-        p.text("#corpus-status")
-            .await
-            .contains("Indexed 3 documents")
-    })
-    .await;
+    page.wait_text("#corpus-status", "Indexed 3 documents")
+        .await;
     assert!(page.text("#documents-list").await.contains("kitchen.txt"));
     page.click("#documents-list li.doc[data-name='office.md'] summary")
         .await;
@@ -342,12 +326,8 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     page.click("#documents-list li.doc[data-name='handbook'] .remove-doc")
         .await;
     page.click("#reindex").await;
-    page.wait_for(|p| async move {
-        p.text("#corpus-status")
-            .await
-            .contains("Indexed 2 documents")
-    })
-    .await;
+    page.wait_text("#corpus-status", "Indexed 2 documents")
+        .await;
     page.click("#bench-summary-toggle").await;
     assert!(page
         .text("#bench-no-handbook")
@@ -356,12 +336,8 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
 
     // Back to the handbook alone.
     page.click("#reset-corpus").await;
-    page.wait_for(|p| async move {
-        p.text("#corpus-status")
-            .await
-            .contains("Indexed 1 document:")
-    })
-    .await;
+    page.wait_text("#corpus-status", "Indexed 1 document:")
+        .await;
     assert_eq!(page.count("#documents-list li.doc").await, 1);
     assert_eq!(page.count("#bench-no-handbook").await, 0);
     page.ask("What is the visitor parking code?", "rag", false)
@@ -429,8 +405,7 @@ async fn explorer_figures() {
     let file = temp_file("ten-mb.md", big.as_bytes());
     page.click("#corpus-panel > summary").await;
     page.upload("#doc-upload", &file).await;
-    page.wait_for(|p| async move { p.text("#documents-list").await.contains("ten-mb.md") })
-        .await;
+    page.wait_text("#documents-list", "ten-mb.md").await;
     let figures = page
         .client
         .execute_async(

@@ -212,6 +212,22 @@ impl Page {
         .to_string()
     }
 
+    /// Waits (up to 20 s) until the element `css` holds the text `needle`.
+    pub async fn wait_text(&self, css: &str, needle: &str) {
+        self.wait_for(|p| async move { p.text(css).await.contains(needle) })
+            .await
+    }
+
+    /// The chosen span's attributes as the details panel lists them, as (key, value).
+    pub async fn detail_attributes(&self) -> Vec<(String, String)> {
+        let rows = self
+            .js("return [...document.querySelectorAll('#details tr')]\
+                 .map(r => [...r.querySelectorAll('td')].map(td => td.textContent))\
+                 .filter(cells => cells.length === 2)")
+            .await;
+        serde_json::from_value(rows).unwrap()
+    }
+
     /// Types `question`, chooses `mode` ("rag" or "agent") and submits: with Enter when
     /// `enter`, else with the Ask button. Waits for the answer or error.
     pub async fn ask(&self, question: &str, mode: &str, enter: bool) {

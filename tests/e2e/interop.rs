@@ -4,9 +4,10 @@
 use serde_json::json;
 
 use super::harness::{Page, Site};
+use super::models::{use_fixture, FIXTURE_KEY};
 use super::openai_fixture::Fixture;
 use super::phoenix::Phoenix;
-use super::{use_fixture, FIXTURE_KEY, SEED_QUESTION};
+use super::SEED_QUESTION;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chat_only_server_answers_with_local_embeddings() {

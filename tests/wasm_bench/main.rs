@@ -4,7 +4,6 @@
 
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::Engine;
-use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{ask, AskOptions, Mode, Models};
 use ragtrace::telemetry::{clock, otlp, provider::Telemetry, redact::Redaction};
 use ragtrace::HANDBOOK_MD;
@@ -18,11 +17,7 @@ async fn otlp_encoding_speed_in_wasm() {
     let engine = Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)
         .await
         .unwrap();
-    let models = || Models {
-        chat: &OfflineChat,
-        embedder: &HashEmbedder,
-        live: None,
-    };
+    let models = || Models::offline();
     let opts = AskOptions {
         mode: Mode::Agent,
         ..Default::default()

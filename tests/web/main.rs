@@ -5,7 +5,6 @@
 use ragtrace::explorer::store::TraceStore;
 use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::Engine;
-use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{ask, AskOptions, Mode, Models};
 use ragtrace::telemetry::clock;
 use ragtrace::telemetry::provider::Telemetry;
@@ -36,11 +35,7 @@ async fn provider_buffers_spans_and_the_store_builds_the_tree() {
     let engine = Engine::build(&[("handbook", HANDBOOK_MD)], &HashEmbedder)
         .await
         .unwrap();
-    let models = Models {
-        chat: &OfflineChat,
-        embedder: &HashEmbedder,
-        live: None,
-    };
+    let models = Models::offline();
     let opts = AskOptions {
         mode: Mode::Agent,
         ..Default::default()
