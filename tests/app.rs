@@ -113,10 +113,7 @@ fn offline_questions_carry_the_session_and_return_their_spans() {
         .attributes
         .iter()
         .any(|kv| kv.key.as_str() == "session.id" && kv.value.as_str() == "tab-1"));
-    assert_eq!(
-        root.span_context.trace_id().to_string(),
-        asked.trace_id.unwrap()
-    );
+    assert_eq!(Some(root.span_context.trace_id()), asked.trace_id);
 }
 
 #[test]

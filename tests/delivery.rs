@@ -426,15 +426,12 @@ fn eviction_never_drops_unexported_traces() {
             store.mark_delivered(&keys);
         }
     }
-    let unexported: Vec<String> = store.traces[..200]
-        .iter()
-        .map(|t| t.trace_id.clone())
-        .collect();
+    let unexported: Vec<_> = store.traces[..200].iter().map(|t| t.trace_id).collect();
     let eviction = store.evict(1_000, usize::MAX, |_| 1);
     assert_eq!(eviction.removed, 100);
     assert!(!eviction.over);
     assert_eq!(store.traces.len(), 1_000);
-    assert!(unexported.iter().all(|id| store.get(id).is_some()));
+    assert!(unexported.iter().all(|id| store.get(*id).is_some()));
 
     // Only unexported traces left over the bound: they all stay, and it is said.
     let mut store = TraceStore::default();
@@ -453,7 +450,7 @@ fn eviction_never_drops_unexported_traces() {
     }
     let keys: Vec<_> = store.unsent_spans().iter().map(delivery::key).collect();
     store.mark_delivered(&keys);
-    let newest = store.traces[2].trace_id.clone();
+    let newest = store.traces[2].trace_id;
     let eviction = store.evict(10, 0, |_| 1);
     assert_eq!(eviction.removed, 2);
     assert_eq!(store.traces[0].trace_id, newest);

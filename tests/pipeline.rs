@@ -79,7 +79,7 @@ fn rag_question_builds_the_documented_span_tree() {
     assert_eq!(parent_of(&spans, generation).unwrap().name, "rag_pipeline");
     assert!(spans
         .iter()
-        .all(|s| s.span_context.trace_id().to_string() == outcome.trace_id));
+        .all(|s| s.span_context.trace_id() == outcome.trace_id));
     assert!(spans
         .iter()
         .all(|s| s.status == Status::Ok && s.end_time >= s.start_time));
@@ -327,7 +327,7 @@ fn benchmark_rows_and_summary_come_from_the_traces() {
         store.add(spans);
         rows.push(BenchRow::from_trace(
             q,
-            store.get(&outcome.trace_id).unwrap(),
+            store.get(outcome.trace_id).unwrap(),
         ));
     }
     for r in &rows {
@@ -422,9 +422,9 @@ fn trace_filters_pick_by_text_status_and_kind() {
         }),
         1
     );
-    let id = store.traces[0].trace_id.clone();
-    store.remove(&id);
-    assert!(store.get(&id).is_none() && store.traces.len() == 2);
+    let id = store.traces[0].trace_id;
+    store.remove(id);
+    assert!(store.get(id).is_none() && store.traces.len() == 2);
 }
 
 #[test]
@@ -434,7 +434,7 @@ fn span_rows_read_conversations_and_documents() {
     let Run { outcome, spans } = run(&engine, SEED, Mode::Rag);
     let mut store = TraceStore::default();
     store.add(spans);
-    let rows = store.get(&outcome.trace_id).unwrap().rows();
+    let rows = store.get(outcome.trace_id).unwrap().rows();
     let generation = rows.iter().find(|r| r.name == "generation").unwrap();
     let input = generation.messages("llm.input_messages");
     assert_eq!(
@@ -471,7 +471,7 @@ fn the_spans_table_filters_and_sorts_across_traces() {
     );
     assert_eq!(all[0].row.name, "agent_run");
     let one = find(SpanQuery {
-        trace_id: Some(rag.outcome.trace_id.clone()),
+        trace_id: Some(rag.outcome.trace_id),
         ..Default::default()
     });
     let names: Vec<&str> = one.iter().map(|f| f.row.name.as_str()).collect();

@@ -6,6 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use opentelemetry::trace::TraceId;
 use opentelemetry_sdk::trace::SpanData;
 
 use crate::http::HttpClient;
@@ -41,7 +42,7 @@ pub struct IndexKey {
 /// What a use-case produced: its trace (none when it never started), the answer or the
 /// message to show, and the spans it finished.
 pub struct Asked {
-    pub trace_id: Option<String>,
+    pub trace_id: Option<TraceId>,
     pub result: Result<Answer, String>,
     pub spans: Vec<SpanData>,
 }
@@ -163,7 +164,7 @@ impl Session {
         &self,
         engine: &Engine,
         redaction: &Redaction,
-    ) -> (String, Vec<SpanData>) {
+    ) -> (TraceId, Vec<SpanData>) {
         let trace_id = demo::error_paths(engine, &self.telemetry.tracer).await;
         (trace_id, self.telemetry.take_finished(redaction))
     }

@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use opentelemetry::trace::TraceId;
 use thiserror::Error;
 
 use super::rows::SpanRow;
@@ -30,7 +31,7 @@ pub enum SortKey {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SpanQuery {
     /// Only this trace; `None`: every trace.
-    pub trace_id: Option<String>,
+    pub trace_id: Option<TraceId>,
     /// Case-insensitive part of the span name.
     pub name: String,
     /// `None`: any kind.
@@ -87,7 +88,7 @@ impl AttributeFilter {
 /// One span found, with the trace it belongs to.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FoundSpan {
-    pub trace_id: String,
+    pub trace_id: TraceId,
     /// The trace's question (its root's `input.value`), for rows from every trace.
     pub question: String,
     pub start: SystemTime,
@@ -103,12 +104,12 @@ impl TraceStore {
             .traces
             .iter()
             .rev()
-            .filter(|t| query.trace_id.as_ref().is_none_or(|id| *id == t.trace_id))
+            .filter(|t| query.trace_id.is_none_or(|id| id == t.trace_id))
             .flat_map(|t| {
                 let t0 = t.spans.iter().map(|s| s.start_time).min();
                 let question = t.root_attribute(semconv::INPUT_VALUE).unwrap_or_default();
                 t.rows().into_iter().map(move |row| FoundSpan {
-                    trace_id: t.trace_id.clone(),
+                    trace_id: t.trace_id,
                     question: question.clone(),
                     start: t0.unwrap_or(UNIX_EPOCH) + Duration::from_secs_f64(row.offset_ms / 1e3),
                     row,

@@ -58,7 +58,7 @@ impl TraceRecord {
 /// One span, ready to display.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpanRow {
-    pub span_id: String,
+    pub span_id: SpanId,
     pub name: String,
     /// OpenInference kind (`openinference.span.kind`, or read from `gen_ai.*`); `None`
     /// for spans that carry none a page knows.
@@ -125,7 +125,7 @@ impl SpanRow {
         };
         let status = StatusCode::of(&span.status);
         SpanRow {
-            span_id: span.span_context.span_id().to_string(),
+            span_id: span.span_context.span_id(),
             name: span.name.to_string(),
             kind,
             status,

@@ -4,6 +4,7 @@
 //! across tabs ([`StoreChange`]).
 
 use std::collections::{HashMap, HashSet};
+use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, Status, TraceId};
 use opentelemetry_sdk::trace::SpanData;
@@ -13,10 +14,11 @@ use super::rows::ms_between;
 use crate::telemetry::delivery::{Outcome, SpanKey};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::otlp::{self, OtlpError};
+use crate::telemetry::semconv::StatusCode;
 use crate::telemetry::{provider, semconv};
 
 /// Where a trace stands with Phoenix, derived from its [`Delivery`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ExportState {
     Pending,
     Sending,
@@ -62,15 +64,14 @@ impl Delivery {
 /// The spans of one trace and what became of them.
 #[derive(Debug, Clone)]
 pub struct TraceRecord {
-    /// 32 hex digits.
-    pub trace_id: String,
+    pub trace_id: TraceId,
     pub spans: Vec<SpanData>,
     pub delivery: Delivery,
 }
 
 impl TraceRecord {
     /// A trace not sent yet.
-    pub fn new(trace_id: String, spans: Vec<SpanData>) -> Self {
+    pub fn new(trace_id: TraceId, spans: Vec<SpanData>) -> Self {
         TraceRecord {
             trace_id,
             spans,
@@ -192,7 +193,7 @@ impl TraceRecord {
     pub fn from_saved(text: &str) -> Result<TraceRecord, OtlpError> {
         let saved: Saved = serde_json::from_str(text)?;
         let spans = otlp::from_json(&saved.otlp)?;
-        let trace_id = spans[0].span_context.trace_id().to_string();
+        let trace_id = spans[0].span_context.trace_id();
         let id = |hex: &str| SpanId::from_hex(hex).ok();
         let sent = if saved.exported {
             spans.iter().map(|s| s.span_context.span_id()).collect()
@@ -228,6 +229,43 @@ impl TraceRecord {
     }
 }
 
+/// One trace as the trace list shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSummary {
+    pub trace_id: TraceId,
+    /// The root span's name (`rag_pipeline`, …).
+    pub name: String,
+    /// The root's `input.value`.
+    pub question: String,
+    pub status: StatusCode,
+    pub export: ExportState,
+    pub start: Option<SystemTime>,
+    pub span_count: usize,
+    pub duration_ms: f64,
+}
+
+impl TraceRecord {
+    pub fn summary(&self) -> TraceSummary {
+        let root = self.root();
+        TraceSummary {
+            trace_id: self.trace_id,
+            name: root.map(|r| r.name.to_string()).unwrap_or_default(),
+            question: self
+                .root_attribute(semconv::INPUT_VALUE)
+                .unwrap_or_default(),
+            status: if self.has_error() {
+                StatusCode::Error
+            } else {
+                StatusCode::Ok
+            },
+            export: self.export(),
+            start: root.map(|r| r.start_time),
+            span_count: self.spans.len(),
+            duration_ms: self.duration_ms(),
+        }
+    }
+}
+
 /// Which traces the trace list shows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceFilter {
@@ -249,7 +287,7 @@ impl TraceRecord {
                 self.root_attribute(semconv::INPUT_VALUE)
                     .unwrap_or_default(),
                 root.clone(),
-                self.trace_id.clone(),
+                self.trace_id.to_string(),
             ]
             .iter()
             .any(|h| h.to_lowercase().contains(&needle));
@@ -265,6 +303,7 @@ impl TraceRecord {
 pub enum StoreChange {
     /// (trace id, span id) in hex.
     Delivered(Vec<(String, String)>),
+    /// A trace id in hex.
     Removed(String),
     Cleared,
 }
@@ -298,14 +337,14 @@ impl TraceStore {
     /// Files finished spans under their traces (a trace may arrive in several parts;
     /// a span already held, by id, is not added twice). New spans are pending.
     /// Returns the ids of the traces touched.
-    pub fn add(&mut self, spans: Vec<SpanData>) -> Vec<String> {
-        let mut touched: Vec<String> = Vec::new();
+    pub fn add(&mut self, spans: Vec<SpanData>) -> Vec<TraceId> {
+        let mut touched: Vec<TraceId> = Vec::new();
         for span in spans {
-            let id = span.span_context.trace_id().to_string();
+            let id = span.span_context.trace_id();
             let trace = match self.traces.iter().position(|t| t.trace_id == id) {
                 Some(i) => &mut self.traces[i],
                 None => {
-                    self.traces.push(TraceRecord::new(id.clone(), Vec::new()));
+                    self.traces.push(TraceRecord::new(id, Vec::new()));
                     self.traces.last_mut().expect("just pushed")
                 }
             };
@@ -457,17 +496,21 @@ impl TraceStore {
                     .collect();
                 self.mark_delivered(&keys);
             }
-            StoreChange::Removed(id) => self.remove(id),
+            StoreChange::Removed(id) => {
+                if let Ok(id) = TraceId::from_hex(id) {
+                    self.remove(id);
+                }
+            }
             StoreChange::Cleared => self.traces.clear(),
         }
     }
 
     /// Forgets the trace `trace_id`.
-    pub fn remove(&mut self, trace_id: &str) {
+    pub fn remove(&mut self, trace_id: TraceId) {
         self.traces.retain(|t| t.trace_id != trace_id);
     }
 
-    pub fn get(&self, trace_id: &str) -> Option<&TraceRecord> {
+    pub fn get(&self, trace_id: TraceId) -> Option<&TraceRecord> {
         self.traces.iter().find(|t| t.trace_id == trace_id)
     }
 }

@@ -6,6 +6,8 @@
 
 use std::collections::HashSet;
 
+use opentelemetry::trace::SpanId;
+
 use super::rows::SpanRow;
 
 /// The keys the waterfall answers (Enter, which selects, needs no outline).
@@ -37,18 +39,18 @@ impl Key {
 /// Which spans are collapsed, by span id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Outline {
-    collapsed: HashSet<String>,
+    collapsed: HashSet<SpanId>,
 }
 
 impl Outline {
-    pub fn is_collapsed(&self, span_id: &str) -> bool {
-        self.collapsed.contains(span_id)
+    pub fn is_collapsed(&self, span_id: SpanId) -> bool {
+        self.collapsed.contains(&span_id)
     }
 
     /// Collapses an open span, or expands a collapsed one.
-    pub fn toggle(&mut self, span_id: &str) {
-        if !self.collapsed.remove(span_id) {
-            self.collapsed.insert(span_id.to_string());
+    pub fn toggle(&mut self, span_id: SpanId) {
+        if !self.collapsed.remove(&span_id) {
+            self.collapsed.insert(span_id);
         }
     }
 
@@ -62,7 +64,7 @@ impl Outline {
                 _ => hidden_below = None,
             }
             shown.push(i);
-            if self.is_collapsed(&row.span_id) {
+            if self.is_collapsed(row.span_id) {
                 hidden_below = Some(row.depth);
             }
         }
@@ -70,7 +72,7 @@ impl Outline {
     }
 
     /// Expands every ancestor of `span_id`, so that its row shows.
-    pub fn reveal(&mut self, rows: &[SpanRow], span_id: &str) {
+    pub fn reveal(&mut self, rows: &[SpanRow], span_id: SpanId) {
         let Some(mut i) = rows.iter().position(|r| r.span_id == span_id) else {
             return;
         };
@@ -82,32 +84,32 @@ impl Outline {
 
     /// Applies `key` with the cursor on the span `cursor`; returns where the cursor goes
     /// (the first row when there was no cursor, `None` when there are no rows).
-    pub fn press(&mut self, rows: &[SpanRow], cursor: Option<&str>, key: Key) -> Option<String> {
+    pub fn press(&mut self, rows: &[SpanRow], cursor: Option<SpanId>, key: Key) -> Option<SpanId> {
         let visible = self.visible(rows);
         let at = cursor.and_then(|c| visible.iter().position(|&i| rows[i].span_id == c));
         let Some(at) = at else {
-            return visible.first().map(|&i| rows[i].span_id.clone());
+            return visible.first().map(|&i| rows[i].span_id);
         };
         let i = visible[at];
         let row = &rows[i];
-        let open = row.has_children && !self.is_collapsed(&row.span_id);
+        let open = row.has_children && !self.is_collapsed(row.span_id);
         let target = match key {
             Key::Up => visible[at.saturating_sub(1)],
             Key::Down => visible[(at + 1).min(visible.len() - 1)],
             Key::Left if open => {
-                self.toggle(&row.span_id);
+                self.toggle(row.span_id);
                 i
             }
             Key::Left => parent(rows, i).unwrap_or(i),
             Key::Right if open => i + 1,
             Key::Right => {
                 if row.has_children {
-                    self.toggle(&row.span_id);
+                    self.toggle(row.span_id);
                 }
                 i
             }
         };
-        Some(rows[target].span_id.clone())
+        Some(rows[target].span_id)
     }
 }
 
@@ -122,21 +124,34 @@ mod tests {
     use super::*;
     use crate::telemetry::semconv::{SpanKind, StatusCode};
 
+    const NAMES: [(&str, usize); 5] = [("root", 0), ("a", 1), ("a1", 2), ("a2", 2), ("b", 1)];
+
+    /// The id of the row called `name`.
+    fn id(name: &str) -> SpanId {
+        let i = NAMES.iter().position(|(n, _)| *n == name).unwrap();
+        SpanId::from_bytes((i as u64 + 1).to_be_bytes())
+    }
+
+    /// The name of the row with `span_id`.
+    fn name(span_id: SpanId) -> &'static str {
+        NAMES.iter().find(|(n, _)| id(n) == span_id).unwrap().0
+    }
+
     /// root ─ a ─ a1
     ///      │   └ a2
     ///      └ b
     fn rows() -> Vec<SpanRow> {
-        [("root", 0), ("a", 1), ("a1", 2), ("a2", 2), ("b", 1)]
+        NAMES
             .iter()
             .enumerate()
-            .map(|(i, (id, depth))| SpanRow {
-                span_id: id.to_string(),
-                name: id.to_string(),
+            .map(|(i, (n, depth))| SpanRow {
+                span_id: id(n),
+                name: n.to_string(),
                 kind: Some(SpanKind::Chain),
                 status: StatusCode::Ok,
                 status_message: String::new(),
                 depth: *depth,
-                has_children: matches!(*id, "root" | "a"),
+                has_children: matches!(*n, "root" | "a"),
                 offset_ms: i as f64,
                 duration_ms: 1.0,
                 key_attribute: String::new(),
@@ -146,11 +161,11 @@ mod tests {
             .collect()
     }
 
-    fn names(rows: &[SpanRow], outline: &Outline) -> Vec<String> {
+    fn names(rows: &[SpanRow], outline: &Outline) -> Vec<&'static str> {
         outline
             .visible(rows)
             .into_iter()
-            .map(|i| rows[i].span_id.clone())
+            .map(|i| name(rows[i].span_id))
             .collect()
     }
 
@@ -159,11 +174,11 @@ mod tests {
         let rows = rows();
         let mut o = Outline::default();
         assert_eq!(names(&rows, &o), ["root", "a", "a1", "a2", "b"]);
-        o.toggle("a");
+        o.toggle(id("a"));
         assert_eq!(names(&rows, &o), ["root", "a", "b"]);
-        o.toggle("root");
+        o.toggle(id("root"));
         assert_eq!(names(&rows, &o), ["root"]);
-        o.reveal(&rows, "a2");
+        o.reveal(&rows, id("a2"));
         assert_eq!(names(&rows, &o), ["root", "a", "a1", "a2", "b"]);
     }
 
@@ -172,21 +187,21 @@ mod tests {
         let rows = rows();
         let mut o = Outline::default();
         let mut at = o.press(&rows, None, Key::Down);
-        assert_eq!(at.as_deref(), Some("root"));
+        assert_eq!(at.map(name), Some("root"));
         let mut go = |o: &mut Outline, key| {
-            at = o.press(&rows, at.as_deref(), key);
-            at.clone().unwrap()
+            at = o.press(&rows, at, key);
+            name(at.unwrap())
         };
         assert_eq!(go(&mut o, Key::Down), "a");
         assert_eq!(go(&mut o, Key::Right), "a1"); // open: into the first child
         assert_eq!(go(&mut o, Key::Left), "a"); // leaf: to the parent
         assert_eq!(go(&mut o, Key::Left), "a"); // open: collapses
-        assert!(o.is_collapsed("a"));
+        assert!(o.is_collapsed(id("a")));
         assert_eq!(go(&mut o, Key::Down), "b"); // a1, a2 are hidden
         assert_eq!(go(&mut o, Key::Down), "b"); // stays on the last row
         assert_eq!(go(&mut o, Key::Up), "a");
         assert_eq!(go(&mut o, Key::Right), "a"); // collapsed: expands
-        assert!(!o.is_collapsed("a"));
+        assert!(!o.is_collapsed(id("a")));
         assert_eq!(go(&mut o, Key::Down), "a1");
         assert_eq!(go(&mut o, Key::Up), "a");
         assert_eq!(go(&mut o, Key::Up), "root");

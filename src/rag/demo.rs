@@ -10,6 +10,7 @@ use crate::rag::embed::HashEmbedder;
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
+use opentelemetry::trace::TraceId;
 use opentelemetry_sdk::trace::SdkTracer;
 
 /// The failure the demo simulates.
@@ -18,7 +19,7 @@ use opentelemetry_sdk::trace::SdkTracer;
 pub struct IndexUnavailable;
 
 /// Records the demo trace; returns its trace id.
-pub async fn error_paths(engine: &Engine, tracer: &SdkTracer) -> String {
+pub async fn error_paths(engine: &Engine, tracer: &SdkTracer) -> TraceId {
     let root = Traced::root(tracer, SpanName::ErrorPathDemo);
     root.set(
         sc::INPUT_VALUE,

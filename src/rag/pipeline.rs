@@ -22,6 +22,7 @@ use crate::model::{CallObserver, ChatModel, ChatResponse, Embedder, Message, Mod
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
+use opentelemetry::trace::TraceId;
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::SdkTracer;
 
@@ -95,7 +96,7 @@ pub struct Answer {
 /// answer or the error.
 #[derive(Debug)]
 pub struct Outcome {
-    pub trace_id: String,
+    pub trace_id: TraceId,
     pub result: Result<Answer, AskError>,
 }
 

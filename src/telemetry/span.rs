@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::cell::Cell;
 
-use opentelemetry::trace::{Status, TraceContextExt, Tracer as _};
+use opentelemetry::trace::{Status, TraceContextExt, TraceId, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::trace::SdkTracer;
 
@@ -85,8 +85,8 @@ impl Traced {
     }
 
     /// The trace id as 32 hex digits.
-    pub fn trace_id(&self) -> String {
-        self.cx.span().span_context().trace_id().to_string()
+    pub fn trace_id(&self) -> TraceId {
+        self.cx.span().span_context().trace_id()
     }
 
     /// Ends the span now (the same as dropping it; reads better at the end of a step).

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use opentelemetry::trace::TraceId;
 
 use super::runner::Runner;
 use crate::explorer::bench::{BenchRow, BenchSummary};
@@ -15,7 +16,7 @@ use crate::QUERIES_JSONL;
 pub fn BenchPanel(
     runner: Runner,
     busy: RwSignal<bool>,
-    show: impl Fn(Option<String>) + Copy + 'static,
+    show: impl Fn(Option<TraceId>) + Copy + 'static,
 ) -> impl IntoView {
     // The bundled file is checked by the tests, so an error here is a build defect.
     let queries: StoredValue<Vec<Query>> =
@@ -46,7 +47,7 @@ pub fn BenchPanel(
                     break;
                 }
                 let asked = runner.ask(&q.question, m).await;
-                if let Some(id) = &asked.trace_id {
+                if let Some(id) = asked.trace_id {
                     if let Some(row) = runner
                         .store
                         .with_untracked(|s| s.get(id).map(|t| BenchRow::from_trace(&q, t)))

@@ -113,7 +113,7 @@ fn SetAside(store: RwSignal<TraceStore>) -> impl IntoView {
                             .find(|s| s.span_context.span_id() == *id)
                             .map(|s| s.name.to_string())
                             .unwrap_or_default();
-                        (t.trace_id.clone(), id.to_string(), name, why.clone())
+                        (t.trace_id.to_string(), id.to_string(), name, why.clone())
                     })
                 })
                 .collect::<Vec<_>>()

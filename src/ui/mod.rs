@@ -35,6 +35,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use opentelemetry::trace::{SpanId, TraceId};
 
 use crate::app::ask::Session;
 use crate::browser::storage;
@@ -68,8 +69,8 @@ fn App() -> impl IntoView {
     let models = models::ModelChoice::new();
     let live = RwSignal::new(String::new());
     let last: RwSignal<Option<LastAnswer>> = RwSignal::new(None);
-    let selected_trace: RwSignal<Option<String>> = RwSignal::new(None);
-    let selected_span: RwSignal<Option<String>> = RwSignal::new(None);
+    let selected_trace: RwSignal<Option<TraceId>> = RwSignal::new(None);
+    let selected_span: RwSignal<Option<SpanId>> = RwSignal::new(None);
     let restored = RwSignal::new(false);
     let storage_notice: RwSignal<Option<String>> = RwSignal::new(None);
     persist::keep(store, restored, storage_notice);
@@ -98,7 +99,7 @@ fn App() -> impl IntoView {
         store,
         live,
     };
-    let show = move |trace_id: Option<String>| {
+    let show = move |trace_id: Option<TraceId>| {
         if trace_id.is_some() {
             selected_trace.set(trace_id);
             selected_span.set(None);
@@ -128,7 +129,7 @@ fn App() -> impl IntoView {
     let rows: Memo<Vec<SpanRow>> = Memo::new(move |_| {
         let id = selected_trace.get();
         store.with(|s| {
-            id.and_then(|id| s.get(&id).map(|t| t.rows()))
+            id.and_then(|id| s.get(id).map(|t| t.rows()))
                 .unwrap_or_default()
         })
     });
@@ -174,8 +175,8 @@ fn App() -> impl IntoView {
 /// trace and span, and chooses them when the page opens (once earlier traces are back).
 fn deep_link(
     restored: RwSignal<bool>,
-    selected_trace: RwSignal<Option<String>>,
-    selected_span: RwSignal<Option<String>>,
+    selected_trace: RwSignal<Option<TraceId>>,
+    selected_span: RwSignal<Option<SpanId>>,
 ) {
     let opened = StoredValue::new(false);
     Effect::new(move |_| {
@@ -192,9 +193,9 @@ fn deep_link(
             .filter(|p| !p.is_empty())
             .collect();
         if let ["trace", trace, rest @ ..] = parts.as_slice() {
-            selected_trace.set(Some(trace.to_string()));
+            selected_trace.set(TraceId::from_hex(trace).ok());
             selected_span.set(match rest {
-                ["span", span] => Some(span.to_string()),
+                ["span", span] => SpanId::from_hex(span).ok(),
                 _ => None,
             });
         }

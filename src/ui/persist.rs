@@ -10,6 +10,7 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use opentelemetry::trace::TraceId;
 
 use crate::browser::idb::{Db, Store};
 use crate::explorer::store::{TraceRecord, TraceStore, Version};
@@ -20,7 +21,7 @@ pub const MAX_TRACES: usize = 1_000;
 pub const MAX_BYTES: usize = 50 * 1024 * 1024;
 
 /// What was last written for each trace id: its version and its size in bytes.
-type Kept = HashMap<String, (Version, usize)>;
+type Kept = HashMap<TraceId, (Version, usize)>;
 /// How long after a refused write it is tried again.
 const RETRY_WRITE: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -52,7 +53,7 @@ pub fn keep(
                     match TraceRecord::from_saved(text) {
                         Ok(t) => {
                             kept.update_value(|k| {
-                                k.insert(t.trace_id.clone(), (t.version(), text.len()));
+                                k.insert(t.trace_id, (t.version(), text.len()));
                             });
                             traces.push(t);
                         }
@@ -100,15 +101,15 @@ impl Keeper {
         let Some(db) = db.get_value() else { return };
         let (changed, removed) = kept.with_value(|kept| {
             store.with_untracked(|s| {
-                let changed: Vec<(String, Version, String)> = s
+                let changed: Vec<(TraceId, Version, String)> = s
                     .traces
                     .iter()
                     .filter(|t| kept.get(&t.trace_id).map(|k| &k.0) != Some(&t.version()))
-                    .map(|t| (t.trace_id.clone(), t.version(), t.to_saved()))
+                    .map(|t| (t.trace_id, t.version(), t.to_saved()))
                     .collect();
-                let removed: Vec<String> = kept
+                let removed: Vec<TraceId> = kept
                     .keys()
-                    .filter(|id| s.get(id).is_none())
+                    .filter(|id| s.get(**id).is_none())
                     .cloned()
                     .collect();
                 (changed, removed)
@@ -124,13 +125,13 @@ impl Keeper {
             k.extend(
                 changed
                     .iter()
-                    .map(|(id, v, text)| (id.clone(), (v.clone(), text.len()))),
+                    .map(|(id, v, text)| (*id, (v.clone(), text.len()))),
             );
         });
         spawn_local(async move {
             let mut refused = None;
             for (id, _, text) in changed {
-                if let Err(e) = db.put(Store::Traces, &id, &text).await {
+                if let Err(e) = db.put(Store::Traces, &id.to_string(), &text).await {
                     // Forgotten as written, so the retry below writes it again.
                     kept.update_value(|k| {
                         k.remove(&id);
@@ -139,7 +140,7 @@ impl Keeper {
                 }
             }
             for id in removed {
-                let _ = db.delete(Store::Traces, &id).await;
+                let _ = db.delete(Store::Traces, &id.to_string()).await;
             }
             match refused {
                 Some(e) => {

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
+use opentelemetry::trace::TraceId;
 use opentelemetry_sdk::trace::SpanData;
 
 use super::documents::Corpus;
@@ -17,7 +18,7 @@ use crate::rag::pipeline::{Answer, Mode};
 /// What a question produced: its trace (none when it never started) and the answer
 /// or the message to show.
 pub struct Asked {
-    pub trace_id: Option<String>,
+    pub trace_id: Option<TraceId>,
     pub result: Result<Answer, String>,
 }
 
@@ -74,7 +75,7 @@ impl Runner {
     }
 
     /// Records the error-path demo; returns its trace id.
-    pub async fn error_demo(self) -> Option<String> {
+    pub async fn error_demo(self) -> Option<TraceId> {
         let engine = self.corpus.engine()?;
         let session = self.session.get_value();
         let (trace_id, spans) = session

@@ -2,27 +2,20 @@
 //! delete and "Clear all"; choosing one shows its spans.
 
 use leptos::prelude::*;
+use opentelemetry::trace::{SpanId, TraceId};
 
 use super::exporter::Exporter;
-use crate::explorer::store::{ExportState, StoreChange, TraceFilter};
+use crate::explorer::store::{ExportState, StoreChange, TraceFilter, TraceRecord, TraceSummary};
 use crate::telemetry::names::SpanName;
-use crate::telemetry::semconv;
 
 #[component]
 pub fn TraceList(
     exporter: Exporter,
-    selected_trace: RwSignal<Option<String>>,
-    selected_span: RwSignal<Option<String>>,
+    selected_trace: RwSignal<Option<TraceId>>,
+    selected_span: RwSignal<Option<SpanId>>,
 ) -> impl IntoView {
     let store = exporter.store;
     let filter = RwSignal::new(TraceFilter::default());
-    let forget = move |id: &str| {
-        store.update(|s| s.remove(id));
-        exporter.tell_tabs(&StoreChange::Removed(id.to_string()));
-        if selected_trace.get_untracked().as_deref() == Some(id) {
-            selected_trace.set(None);
-        }
-    };
     let clear_all = move |_| {
         let sure = web_sys::window()
             .and_then(|w| {
@@ -43,68 +36,8 @@ pub fn TraceList(
                 .iter()
                 .rev()
                 .filter(|t| t.matches(&filter))
-                .map(|t| {
-                    let id = t.trace_id.clone();
-                    let (name, question) = t.root().map_or((String::new(), String::new()), |r| {
-                        let q = r.attributes.iter().find(|kv| kv.key.as_str() == semconv::INPUT_VALUE);
-                        (r.name.to_string(), q.map(|kv| kv.value.to_string()).unwrap_or_default())
-                    });
-                    let status = if t.has_error() { "ERROR" } else { "OK" };
-                    let export = t.export();
-                    let export_class = format!("export-state {}", export.label());
-                    let export_label = export.label();
-                    let export_reason = match &export {
-                        ExportState::Failed(reason) => reason.clone(),
-                        _ => String::new(),
-                    };
-                    let download_id = id.clone();
-                    let delete_id = id.clone();
-                    let started = t.root().map(|r| local_time(r.start_time)).unwrap_or_default();
-                    let data_id = id.clone();
-                    let summary = format!("{} spans · {:.1} ms", t.spans.len(), t.duration_ms());
-                    let select_id = id.clone();
-                    view! {
-                        <li
-                            class="trace-item"
-                            data-trace-id=data_id
-                            class:selected=move || selected_trace.get().as_deref() == Some(id.as_str())
-                            on:click=move |_| {
-                                selected_trace.set(Some(select_id.clone()));
-                                selected_span.set(None);
-                            }
-                        >
-                            <span class="trace-name">{name}</span>
-                            <span class=format!("status {}", status.to_lowercase())>{status}</span>
-                            <span class="trace-question">{question}</span>
-                            <span class="trace-summary">{started}" · "{summary}</span>
-                            <span class=export_class title=export_reason>{export_label}</span>
-                            <button
-                                class="download-trace"
-                                type="button"
-                                title="Download this trace as OTLP JSON"
-                                on:click=move |ev| {
-                                    ev.stop_propagation();
-                                    let spans = store.with_untracked(|s| s.get(&download_id).map(|t| t.spans.clone()).unwrap_or_default());
-                                    exporter.download(spans, &format!("trace-{download_id}.json"));
-                                }
-                            >
-                                "⬇"
-                            </button>
-                            <button
-                                class="delete-trace"
-                                type="button"
-                                title="Delete this trace"
-                                on:click=move |ev| {
-                                    ev.stop_propagation();
-                                    forget(&delete_id);
-                                }
-                            >
-                                "✕"
-                            </button>
-                        </li>
-                    }
-                })
-                .collect_view()
+                .map(TraceRecord::summary)
+                .collect::<Vec<_>>()
         })
     };
     view! {
@@ -138,9 +71,67 @@ pub fn TraceList(
                     </select>
                     <button id="clear-traces" type="button" on:click=clear_all>"Clear all"</button>
                 </div>
-                <ul id="trace-list">{items}</ul>
+                <ul id="trace-list">
+                    <For each=items key=|t| (t.trace_id, t.span_count, t.export.clone()) let(trace)>
+                        <TraceItem trace exporter selected_trace selected_span />
+                    </For>
+                </ul>
             </Show>
         </div>
+    }
+}
+
+/// One trace of the list: root, status, question, time, size, export state, and its
+/// download and delete buttons.
+#[component]
+fn TraceItem(
+    trace: TraceSummary,
+    exporter: Exporter,
+    selected_trace: RwSignal<Option<TraceId>>,
+    selected_span: RwSignal<Option<SpanId>>,
+) -> impl IntoView {
+    let id = trace.trace_id;
+    let store = exporter.store;
+    let status = trace.status.as_str();
+    let reason = match &trace.export {
+        ExportState::Failed(reason) => reason.clone(),
+        _ => String::new(),
+    };
+    let download = move |ev: leptos::ev::MouseEvent| {
+        ev.stop_propagation();
+        let spans =
+            store.with_untracked(|s| s.get(id).map(|t| t.spans.clone()).unwrap_or_default());
+        exporter.download(spans, &format!("trace-{id}.json"));
+    };
+    let delete = move |ev: leptos::ev::MouseEvent| {
+        ev.stop_propagation();
+        store.update(|s| s.remove(id));
+        exporter.tell_tabs(&StoreChange::Removed(id.to_string()));
+        if selected_trace.get_untracked() == Some(id) {
+            selected_trace.set(None);
+        }
+    };
+    view! {
+        <li
+            class="trace-item"
+            data-trace-id=id.to_string()
+            class:selected=move || selected_trace.get() == Some(id)
+            on:click=move |_| {
+                selected_trace.set(Some(id));
+                selected_span.set(None);
+            }
+        >
+            <span class="trace-name">{trace.name}</span>
+            <span class=format!("status {}", status.to_lowercase())>{status}</span>
+            <span class="trace-question">{trace.question}</span>
+            <span class="trace-summary">
+                {trace.start.map(local_time).unwrap_or_default()}" · "
+                {format!("{} spans · {:.1} ms", trace.span_count, trace.duration_ms)}
+            </span>
+            <span class=format!("export-state {}", trace.export.label()) title=reason>{trace.export.label()}</span>
+            <button class="download-trace" type="button" title="Download this trace as OTLP JSON" on:click=download>"⬇"</button>
+            <button class="delete-trace" type="button" title="Delete this trace" on:click=delete>"✕"</button>
+        </li>
     }
 }
 

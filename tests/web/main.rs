@@ -59,7 +59,7 @@ async fn provider_buffers_spans_and_the_store_builds_the_tree() {
     let mut store = TraceStore::default();
     store.add(spans);
     assert_eq!(store.traces.len(), 1);
-    let trace = store.get(&outcome.trace_id).unwrap();
+    let trace = store.get(outcome.trace_id).unwrap();
     let rows = trace.rows();
     assert_eq!(rows[0].name, "agent_run");
     assert_eq!(rows[0].depth, 0);

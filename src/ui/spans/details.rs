@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use opentelemetry::trace::SpanId;
 
 use crate::browser;
 use crate::explorer::rows::SpanRow;
@@ -14,7 +15,7 @@ const MAX_VALUE_CHARS: usize = 1_500;
 #[component]
 pub fn SpanDetails(
     rows: Memo<Vec<SpanRow>>,
-    selected_span: RwSignal<Option<String>>,
+    selected_span: RwSignal<Option<SpanId>>,
 ) -> impl IntoView {
     let chosen = move || {
         let id = selected_span.get()?;

@@ -11,7 +11,8 @@ pub use table::SpanTable;
 pub use waterfall::Waterfall;
 
 use leptos::prelude::*;
+use opentelemetry::trace::SpanId;
 
-fn is_selected(selected_span: RwSignal<Option<String>>, id: String) -> impl Fn() -> bool {
-    move || selected_span.get().as_deref() == Some(id.as_str())
+fn is_selected(selected_span: RwSignal<Option<SpanId>>, id: SpanId) -> impl Fn() -> bool {
+    move || selected_span.get() == Some(id)
 }

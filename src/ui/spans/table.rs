@@ -2,6 +2,7 @@
 //! columns.
 
 use leptos::prelude::*;
+use opentelemetry::trace::{SpanId, TraceId};
 
 use crate::explorer::query::{FoundSpan, SortKey, SpanQuery};
 use crate::explorer::store::TraceStore;
@@ -24,8 +25,8 @@ const COLUMNS: [(SortKey, &str); 5] = [
 #[component]
 pub fn SpanTable(
     store: RwSignal<TraceStore>,
-    selected_trace: RwSignal<Option<String>>,
-    selected_span: RwSignal<Option<String>>,
+    selected_trace: RwSignal<Option<TraceId>>,
+    selected_span: RwSignal<Option<SpanId>>,
 ) -> impl IntoView {
     let query = RwSignal::new(SpanQuery::default());
     let every_trace = RwSignal::new(false);
@@ -34,7 +35,8 @@ pub fn SpanTable(
         q.trace_id = if every_trace.get() {
             None
         } else {
-            Some(selected_trace.get().unwrap_or_default())
+            // No trace chosen: an id no trace has, so the table is empty.
+            Some(selected_trace.get().unwrap_or(TraceId::INVALID))
         };
         store.with(|s| s.find_spans(&q).map_err(|e| e.to_string()))
     });
@@ -72,36 +74,13 @@ pub fn SpanTable(
     let body = move || {
         let tree = query.with(|q| q.sort == SortKey::Tree);
         let all = every_trace.get();
-        found.get().unwrap_or_default().into_iter().take(MAX_TABLE_ROWS).map(|f| {
-            let r = f.row;
-            let kind = r.kind_label();
-            let kind_class = format!("kind kind-{}", kind.to_lowercase());
-            let indent = if tree { r.depth as f64 * 1.1 } else { 0.0 };
-            let (trace_id, span_id) = (f.trace_id.clone(), r.span_id.clone());
-            let trace_label = if f.question.is_empty() { f.trace_id[..8].to_string() } else { f.question };
-            view! {
-                <tr
-                    class="span-row"
-                    data-depth=r.depth
-                    data-trace-id=f.trace_id
-                    class:selected=is_selected(selected_span, r.span_id.clone())
-                    class:error=r.status == StatusCode::Error
-                    on:click=move |_| {
-                        if selected_trace.get_untracked().as_deref() != Some(trace_id.as_str()) {
-                            selected_trace.set(Some(trace_id.clone()));
-                        }
-                        selected_span.set(Some(span_id.clone()));
-                    }
-                >
-                    <td class="name" style=format!("padding-left: {}rem", 0.4 + indent)>{r.name}</td>
-                    <td class=kind_class>{kind}</td>
-                    <td class=format!("status {}", r.status.as_str().to_lowercase())>{r.status.as_str()}</td>
-                    <td class="duration">{format!("{:.2}", r.duration_ms)}</td>
-                    <td class="key-attr">{r.key_attribute}</td>
-                    {all.then(|| view! { <td class="trace-of">{trace_label}</td> })}
-                </tr>
-            }
-        }).collect_view()
+        found
+            .get()
+            .unwrap_or_default()
+            .into_iter()
+            .take(MAX_TABLE_ROWS)
+            .map(|found| view! { <SpanTableRow found tree all selected_trace selected_span /> })
+            .collect_view()
     };
     let count = move || {
         match found.get() {
@@ -154,5 +133,53 @@ pub fn SpanTable(
                 <tbody>{body}</tbody>
             </table>
         </Show>
+    }
+}
+
+/// One span of the table; in tree order it is indented by depth, and over every trace
+/// it names its trace. Choosing it chooses its trace too.
+#[component]
+fn SpanTableRow(
+    found: FoundSpan,
+    tree: bool,
+    all: bool,
+    selected_trace: RwSignal<Option<TraceId>>,
+    selected_span: RwSignal<Option<SpanId>>,
+) -> impl IntoView {
+    let FoundSpan {
+        trace_id,
+        question,
+        row: r,
+        ..
+    } = found;
+    let kind = r.kind_label();
+    let indent = if tree { r.depth as f64 * 1.1 } else { 0.0 };
+    let span_id = r.span_id;
+    let trace_label = if question.is_empty() {
+        trace_id.to_string()[..8].to_string()
+    } else {
+        question
+    };
+    view! {
+        <tr
+            class="span-row"
+            data-depth=r.depth
+            data-trace-id=trace_id.to_string()
+            class:selected=is_selected(selected_span, r.span_id)
+            class:error=r.status == StatusCode::Error
+            on:click=move |_| {
+                if selected_trace.get_untracked() != Some(trace_id) {
+                    selected_trace.set(Some(trace_id));
+                }
+                selected_span.set(Some(span_id));
+            }
+        >
+            <td class="name" style=format!("padding-left: {}rem", 0.4 + indent)>{r.name}</td>
+            <td class=format!("kind kind-{}", kind.to_lowercase())>{kind}</td>
+            <td class=format!("status {}", r.status.as_str().to_lowercase())>{r.status.as_str()}</td>
+            <td class="duration">{format!("{:.2}", r.duration_ms)}</td>
+            <td class="key-attr">{r.key_attribute}</td>
+            {all.then(|| view! { <td class="trace-of">{trace_label}</td> })}
+        </tr>
     }
 }

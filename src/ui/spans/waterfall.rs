@@ -4,6 +4,7 @@
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
 use leptos::tachys::html::attribute::custom::custom_attribute;
+use opentelemetry::trace::SpanId;
 
 use crate::explorer::rows::SpanRow;
 use crate::explorer::tree::{Key, Outline};
@@ -23,11 +24,11 @@ const TICKS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
 #[component]
 pub fn Waterfall(
     rows: Memo<Vec<SpanRow>>,
-    selected_span: RwSignal<Option<String>>,
+    selected_span: RwSignal<Option<SpanId>>,
 ) -> impl IntoView {
     let outline = RwSignal::new(Outline::default());
     // The row the arrow keys move; Enter (or a click) selects it.
-    let cursor: RwSignal<Option<String>> = RwSignal::new(None);
+    let cursor: RwSignal<Option<SpanId>> = RwSignal::new(None);
     let shown: Memo<Vec<usize>> = Memo::new(move |_| outline.with(|o| rows.with(|r| o.visible(r))));
     let view_port = NodeRef::<leptos::html::Div>::new();
     // Only the rows in view (and a margin) are in the page, so a trace of thousands of
@@ -45,7 +46,7 @@ pub fn Waterfall(
     });
     Effect::new(move |_| {
         if let Some(id) = selected_span.get() {
-            rows.with_untracked(|rows| outline.update(|o| o.reveal(rows, &id)));
+            rows.with_untracked(|rows| outline.update(|o| o.reveal(rows, id)));
             cursor.set(Some(id));
         }
     });
@@ -89,9 +90,7 @@ pub fn Waterfall(
         ev.prevent_default(); // the arrows move the cursor, not the page
         let moved = rows.with_untracked(|rows| {
             let at = cursor.get_untracked();
-            outline
-                .try_update(|o| o.press(rows, at.as_deref(), key))
-                .flatten()
+            outline.try_update(|o| o.press(rows, at, key)).flatten()
         });
         if moved.is_some() {
             cursor.set(moved);
@@ -159,8 +158,8 @@ fn waterfall_row(
     r: &SpanRow,
     total: f64,
     outline: RwSignal<Outline>,
-    cursor: RwSignal<Option<String>>,
-    selected_span: RwSignal<Option<String>>,
+    cursor: RwSignal<Option<SpanId>>,
+    selected_span: RwSignal<Option<SpanId>>,
 ) -> impl IntoView {
     let left = r.offset_ms / total * 100.0;
     let width = (r.duration_ms / total * 100.0).max(0.4);
@@ -178,13 +177,12 @@ fn waterfall_row(
         }
     );
     let bar_class = format!("wf-bar kind-{}", r.kind_label().to_lowercase());
-    let id = r.span_id.clone();
-    let collapsed = outline.with_untracked(|o| o.is_collapsed(&id));
+    let id = r.span_id;
+    let collapsed = outline.with_untracked(|o| o.is_collapsed(id));
     let toggle = if !r.has_children {
         // Keeps leaf names in line with their siblings' names.
         view! { <span class="wf-toggle" aria-hidden="true"></span> }.into_any()
     } else {
-        let id = id.clone();
         view! {
             <button
                 class="wf-toggle"
@@ -193,7 +191,7 @@ fn waterfall_row(
                 aria-label=if collapsed { "Expand" } else { "Collapse" }
                 on:click=move |ev| {
                     ev.stop_propagation();
-                    outline.update(|o| o.toggle(&id));
+                    outline.update(|o| o.toggle(id));
                 }
             >
                 {if collapsed { "▸" } else { "▾" }}
@@ -201,19 +199,18 @@ fn waterfall_row(
         }
         .into_any()
     };
-    let (on_cursor, click_id) = (id.clone(), id.clone());
     view! {
         <div
             class="wf-row"
             role="treeitem"
-            data-span-id=id.clone()
+            data-span-id=id.to_string()
             aria-expanded=r.has_children.then_some(if collapsed { "false" } else { "true" })
-            aria-selected=move || is_selected(selected_span, id.clone())().to_string()
-            class:selected=is_selected(selected_span, r.span_id.clone())
-            class:cursor=move || cursor.get().as_deref() == Some(on_cursor.as_str())
+            aria-selected=move || is_selected(selected_span, id)().to_string()
+            class:selected=is_selected(selected_span, id)
+            class:cursor=move || cursor.get() == Some(id)
             on:click=move |_| {
-                cursor.set(Some(click_id.clone()));
-                selected_span.set(Some(click_id.clone()));
+                cursor.set(Some(id));
+                selected_span.set(Some(id));
             }
             title=title
         >
