@@ -119,6 +119,31 @@ fn parent(rows: &[SpanRow], i: usize) -> Option<usize> {
     (0..i).rev().find(|&j| rows[j].depth == depth)
 }
 
+/// The rows of a scrolled list that are in the page: those in view and `overscan`
+/// more on each side; the rest are stood in for by spacers, so a trace of thousands of
+/// spans lays out as fast as a small one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// The first row in the page and one past the last.
+    pub first: usize,
+    pub end: usize,
+}
+
+impl Window {
+    /// The window over `rows` rows of `row_px` pixels scrolled `scroll_px` down, with
+    /// `in_view` rows visible at once. It never starts past the end.
+    pub fn at(scroll_px: i32, row_px: i32, rows: usize, in_view: usize, overscan: usize) -> Self {
+        let top = (scroll_px.max(0) / row_px.max(1)) as usize;
+        let first = top
+            .saturating_sub(overscan)
+            .min(rows.saturating_sub(in_view));
+        Window {
+            first,
+            end: (first + in_view + 2 * overscan).min(rows),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -167,6 +192,29 @@ mod tests {
             .into_iter()
             .map(|i| name(rows[i].span_id))
             .collect()
+    }
+
+    #[test]
+    fn the_window_covers_the_view_and_a_margin_and_never_starts_past_the_end() {
+        assert_eq!(
+            Window::at(0, 24, 2_000, 24, 12),
+            Window { first: 0, end: 48 }
+        );
+        assert_eq!(
+            Window::at(24 * 100, 24, 2_000, 24, 12),
+            Window {
+                first: 88,
+                end: 136
+            }
+        );
+        assert_eq!(
+            Window::at(24 * 1_990, 24, 2_000, 24, 12),
+            Window {
+                first: 1_976,
+                end: 2_000
+            }
+        );
+        assert_eq!(Window::at(500, 24, 5, 24, 12), Window { first: 0, end: 5 });
     }
 
     #[test]

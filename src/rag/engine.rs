@@ -30,6 +30,15 @@ pub struct Cited {
     pub text: String,
 }
 
+/// A document as indexed: see [`Engine::outline_of`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentOutline {
+    pub sections: usize,
+    pub chunks: usize,
+    /// The first chunks, as (id, characters).
+    pub listed: Vec<(String, usize)>,
+}
+
 /// An indexed corpus.
 #[derive(Debug, Clone)]
 pub struct Engine {
@@ -97,6 +106,20 @@ impl Engine {
     /// The chunks of the document `name`, in order.
     pub fn chunks_of<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Chunk> + 'a {
         self.index.chunks.iter().filter(move |c| c.document == name)
+    }
+
+    /// What the document `name` became: its section count, chunk count, and the first
+    /// `listed` chunks as (id, characters).
+    pub fn outline_of(&self, name: &str, listed: usize) -> DocumentOutline {
+        DocumentOutline {
+            sections: self.sections.iter().filter(|s| s.document == name).count(),
+            chunks: self.chunks_of(name).count(),
+            listed: self
+                .chunks_of(name)
+                .take(listed)
+                .map(|c| (c.id.clone(), c.text.chars().count()))
+                .collect(),
+        }
     }
 
     /// A hit as the passage a model reads.

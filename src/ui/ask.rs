@@ -1,9 +1,60 @@
-//! The question form and the answer panel.
+//! Asking: the question form, the answer as it streams (with Stop), the answer panel,
+//! and the error-path demo.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
+use opentelemetry::trace::TraceId;
 
+use super::runner::Runner;
 use super::LastAnswer;
 use crate::rag::pipeline::Mode;
+
+/// The asking part of the page; `show` opens the trace a question made.
+#[component]
+pub fn Asking(
+    runner: Runner,
+    busy: RwSignal<bool>,
+    show: impl Fn(Option<TraceId>) + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let question = RwSignal::new(String::new());
+    let mode = RwSignal::new(Mode::Rag);
+    let last: RwSignal<Option<LastAnswer>> = RwSignal::new(None);
+    let on_ask = Callback::new(move |()| {
+        if busy.get_untracked() {
+            return;
+        }
+        busy.set(true);
+        let (q, m) = (question.get_untracked(), mode.get_untracked());
+        spawn_local(async move {
+            let asked = runner.ask(&q, m).await;
+            show(asked.trace_id);
+            last.set(Some(LastAnswer {
+                question: q,
+                mode: m,
+                result: asked.result,
+            }));
+            busy.set(false);
+        });
+    });
+    let on_demo = move |_| {
+        spawn_local(async move { show(runner.error_demo().await) });
+    };
+    let ready = Signal::derive(move || runner.corpus.indexed.with(Option::is_some));
+    view! {
+        <AskForm question mode busy ready on_ask />
+        <Show when=move || busy.get()>
+            <div class="live">
+                <button id="stop" type="button" on:click=move |_| runner.models.stop()>"Stop"</button>
+                <p id="live-answer">{move || runner.live.get()}</p>
+            </div>
+        </Show>
+        <AnswerView last />
+        <p class="demo">
+            <button id="error-demo" type="button" on:click=on_demo>"Run error-path demo"</button>
+            " an empty query and a failing retriever, traced"
+        </p>
+    }
+}
 
 #[component]
 pub fn AskForm(

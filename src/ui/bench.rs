@@ -64,37 +64,6 @@ pub fn BenchPanel(
         });
     };
 
-    let table = move || {
-        rows.get()
-            .into_iter()
-            .map(|r| {
-                let rank = r.rank.map_or("–".to_string(), |k| k.to_string());
-                view! {
-                    <tr class:error=!r.ok>
-                        <td title=r.question.clone()>{r.query_id}</td>
-                        <td class="num">{format!("{:.3}", r.top_score)}</td>
-                        <td class="num">{r.result_count}</td>
-                        <td class="num">{r.answer_words}</td>
-                        <td class="num">{format!("{:.2}", r.retrieval_ms)}</td>
-                        <td class="num">{format!("{:.2}", r.generation_ms)}</td>
-                        <td class="num">{format!("{:.2}", r.total_ms)}</td>
-                        <td class="num">{rank}</td>
-                    </tr>
-                }
-            })
-            .collect_view()
-    };
-    let summary = move || {
-        rows.with(|r| {
-            (!r.is_empty()).then(|| {
-                let s = BenchSummary::of(r);
-                format!(
-                    "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · p50 {:.2} ms · p95 {:.2} ms",
-                    r.len(), s.metrics.hit_at_1, s.metrics.hit_at_3, s.metrics.hit_at_5, s.metrics.mrr, s.p50_ms, s.p95_ms
-                )
-            })
-        })
-    };
     view! {
         <details class="bench-panel">
             <summary id="bench-summary-toggle">"Benchmark"</summary>
@@ -124,16 +93,53 @@ pub fn BenchPanel(
                 <span class="hint">{move || format!("{} / {}", done.get(), planned.get())}</span>
             </div>
             <Show when=move || !rows.with(Vec::is_empty)>
-                <div class="bench-table-wrap">
-                    <table id="bench-results" class="bench">
-                        <thead>
-                            <tr><th>"Query"</th><th>"Top score"</th><th>"Results"</th><th>"Answer words"</th><th>"Retrieval ms"</th><th>"Generation ms"</th><th>"Total ms"</th><th>"Rank"</th></tr>
-                        </thead>
-                        <tbody>{table}</tbody>
-                    </table>
-                </div>
-                <p id="bench-summary" class="note">{summary}</p>
+                <BenchResults rows />
             </Show>
         </details>
+    }
+}
+
+/// The run's table, one row per question, and its summary.
+#[component]
+fn BenchResults(rows: RwSignal<Vec<BenchRow>>) -> impl IntoView {
+    let summary = move || {
+        rows.with(|r| {
+            let s = BenchSummary::of(r);
+            format!(
+                "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · p50 {:.2} ms · p95 {:.2} ms",
+                r.len(), s.metrics.hit_at_1, s.metrics.hit_at_3, s.metrics.hit_at_5, s.metrics.mrr, s.p50_ms, s.p95_ms
+            )
+        })
+    };
+    view! {
+        <div class="bench-table-wrap">
+            <table id="bench-results" class="bench">
+                <thead>
+                    <tr><th>"Query"</th><th>"Top score"</th><th>"Results"</th><th>"Answer words"</th><th>"Retrieval ms"</th><th>"Generation ms"</th><th>"Total ms"</th><th>"Rank"</th></tr>
+                </thead>
+                <tbody>
+                    {move || rows.get().into_iter().map(|row| view! { <BenchRowView row /> }).collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <p id="bench-summary" class="note">{summary}</p>
+    }
+}
+
+/// One question of the run.
+#[component]
+fn BenchRowView(row: BenchRow) -> impl IntoView {
+    let rank = row.rank.map_or("–".to_string(), |k| k.to_string());
+    view! {
+        <tr class:error=!row.ok>
+            <td title=row.question.clone()>{row.query_id}</td>
+            <td class="num">{format!("{:.3}", row.top_score)}</td>
+            <td class="num">{row.result_count}</td>
+            <td class="num">{row.answer_words}</td>
+            <td class="num">{format!("{:.2}", row.retrieval_ms)}</td>
+            <td class="num">{format!("{:.2}", row.generation_ms)}</td>
+            <td class="num">{format!("{:.2}", row.total_ms)}</td>
+            <td class="num">{rank}</td>
+        </tr>
     }
 }

@@ -68,18 +68,7 @@ pub fn ExportPanel(exporter: Exporter) -> impl IntoView {
                     get=|s: &ExportSettings| s.timeout_s.to_string()
                     set=|s, v| if let Ok(t) = v.trim().parse() { s.timeout_s = t } />
             </div>
-            <div class="checks redaction" title="OpenInference's OPENINFERENCE_HIDE_* settings: applied before a span is stored or exported">
-                <CheckField id="hide-inputs" label="Hide inputs" settings saved
-                    get=|s: &ExportSettings| s.redaction.hide_inputs set=|s, v| s.redaction.hide_inputs = v />
-                <CheckField id="hide-outputs" label="Hide outputs" settings saved
-                    get=|s: &ExportSettings| s.redaction.hide_outputs set=|s, v| s.redaction.hide_outputs = v />
-                <CheckField id="hide-input-messages" label="Hide input messages" settings saved
-                    get=|s: &ExportSettings| s.redaction.hide_input_messages set=|s, v| s.redaction.hide_input_messages = v />
-                <CheckField id="hide-output-messages" label="Hide output messages" settings saved
-                    get=|s: &ExportSettings| s.redaction.hide_output_messages set=|s, v| s.redaction.hide_output_messages = v />
-                <CheckField id="hide-embedding-vectors" label="Hide embedding vectors" settings saved
-                    get=|s: &ExportSettings| s.redaction.hide_embedding_vectors set=|s, v| s.redaction.hide_embedding_vectors = v />
-            </div>
+            <RedactionSwitches settings saved />
             <div class="actions">
                 <button id="export" type="button" on:click=move |_| exporter.export_now()>"Export to Phoenix"</button>
                 <Show when=any_failed>
@@ -95,6 +84,25 @@ pub fn ExportPanel(exporter: Exporter) -> impl IntoView {
                 view! { <p id="export-status" class:error=error class:note=!error role="status">{message}</p> }
             })}
         </details>
+    }
+}
+
+/// OpenInference's "Hide …" switches.
+#[component]
+fn RedactionSwitches(settings: RwSignal<ExportSettings>, saved: Callback<()>) -> impl IntoView {
+    view! {
+            <div class="checks redaction" title="OpenInference's OPENINFERENCE_HIDE_* settings: applied before a span is stored, and again as it is exported or downloaded">
+            <CheckField id="hide-inputs" label="Hide inputs" settings saved
+                get=|s: &ExportSettings| s.redaction.hide_inputs set=|s, v| s.redaction.hide_inputs = v />
+            <CheckField id="hide-outputs" label="Hide outputs" settings saved
+                get=|s: &ExportSettings| s.redaction.hide_outputs set=|s, v| s.redaction.hide_outputs = v />
+            <CheckField id="hide-input-messages" label="Hide input messages" settings saved
+                get=|s: &ExportSettings| s.redaction.hide_input_messages set=|s, v| s.redaction.hide_input_messages = v />
+            <CheckField id="hide-output-messages" label="Hide output messages" settings saved
+                get=|s: &ExportSettings| s.redaction.hide_output_messages set=|s, v| s.redaction.hide_output_messages = v />
+            <CheckField id="hide-embedding-vectors" label="Hide embedding vectors" settings saved
+                get=|s: &ExportSettings| s.redaction.hide_embedding_vectors set=|s, v| s.redaction.hide_embedding_vectors = v />
+        </div>
     }
 }
 

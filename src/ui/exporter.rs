@@ -94,6 +94,20 @@ impl Exporter {
         .map_err(|e| e.to_string())
     }
 
+    /// With auto-export on, sends what an earlier visit left pending as soon as
+    /// `restored` turns true (once).
+    pub fn resume_when(self, restored: RwSignal<bool>) {
+        Effect::new(move |done: Option<bool>| {
+            if done == Some(true) || !restored.get() {
+                return done.unwrap_or(false);
+            }
+            if self.auto_export() && self.store.with_untracked(|s| s.pending_count().0 > 0) {
+                self.export_now();
+            }
+            true
+        });
+    }
+
     /// Sends every pending span, now (a user action: resets the backoff).
     pub fn export_now(self) {
         self.retry_epoch.update(|e| *e += 1);

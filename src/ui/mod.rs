@@ -34,7 +34,6 @@ mod traces;
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use opentelemetry::trace::{SpanId, TraceId};
 
 use crate::app::ask::Session;
@@ -61,29 +60,17 @@ pub struct LastAnswer {
 fn App() -> impl IntoView {
     let corpus = documents::Corpus::new();
 
-    let question = RwSignal::new(String::new());
-    let mode = RwSignal::new(Mode::Rag);
     let busy = RwSignal::new(false);
     let store = RwSignal::new(TraceStore::default());
     let exporter = exporter::Exporter::new(store);
     let models = models::ModelChoice::new();
     let live = RwSignal::new(String::new());
-    let last: RwSignal<Option<LastAnswer>> = RwSignal::new(None);
     let selected_trace: RwSignal<Option<TraceId>> = RwSignal::new(None);
     let selected_span: RwSignal<Option<SpanId>> = RwSignal::new(None);
     let restored = RwSignal::new(false);
     let storage_notice: RwSignal<Option<String>> = RwSignal::new(None);
     persist::keep(store, restored, storage_notice);
-    // What an earlier visit left pending goes as soon as it is back.
-    Effect::new(move |done: Option<bool>| {
-        if done == Some(true) || !restored.get() {
-            return done.unwrap_or(false);
-        }
-        if exporter.auto_export() && store.with_untracked(|s| s.pending_count().0 > 0) {
-            exporter.export_now();
-        }
-        true
-    });
+    exporter.resume_when(restored);
     deep_link(restored, selected_trace, selected_span);
 
     let runner = runner::Runner {
@@ -105,27 +92,6 @@ fn App() -> impl IntoView {
             selected_span.set(None);
         }
     };
-    let on_ask = Callback::new(move |()| {
-        if busy.get_untracked() {
-            return;
-        }
-        busy.set(true);
-        let (q, m) = (question.get_untracked(), mode.get_untracked());
-        spawn_local(async move {
-            let asked = runner.ask(&q, m).await;
-            show(asked.trace_id);
-            last.set(Some(LastAnswer {
-                question: q,
-                mode: m,
-                result: asked.result,
-            }));
-            busy.set(false);
-        });
-    });
-    let on_demo = move |_| {
-        spawn_local(async move { show(runner.error_demo().await) });
-    };
-
     let rows: Memo<Vec<SpanRow>> = Memo::new(move |_| {
         let id = selected_trace.get();
         store.with(|s| {
@@ -142,18 +108,7 @@ fn App() -> impl IntoView {
         </header>
         <main>
             <section class="ask-panel">
-                <ask::AskForm question mode busy ready=Signal::derive(move || corpus.indexed.with(Option::is_some)) on_ask />
-                <Show when=move || busy.get()>
-                    <div class="live">
-                        <button id="stop" type="button" on:click=move |_| models.stop()>"Stop"</button>
-                        <p id="live-answer">{move || live.get()}</p>
-                    </div>
-                </Show>
-                <ask::AnswerView last />
-                <p class="demo">
-                    <button id="error-demo" type="button" on:click=on_demo>"Run error-path demo"</button>
-                    " an empty query and a failing retriever, traced"
-                </p>
+                <ask::Asking runner busy show />
                 <bench::BenchPanel runner busy show />
                 <corpus::CorpusPanel corpus />
                 <models::ModelPanel models />

@@ -91,6 +91,27 @@ pub fn SpanTable(
         Ok(f) => view! { <p id="span-count" class="hint">{format!("{} spans", f.len())}</p> }.into_any(),
     }
     };
+    view! {
+        <Show when=move || store.with(|s| !s.traces.is_empty())>
+            <h2>"Spans"</h2>
+            <SpanFilters query every_trace />
+            {count}
+            <table id="spans" class="spans">
+                <thead>
+                    <tr>
+                        {headings}
+                        {move || every_trace.get().then(|| view! { <th>"Trace"</th> })}
+                    </tr>
+                </thead>
+                <tbody>{body}</tbody>
+            </table>
+        </Show>
+    }
+}
+
+/// The table's filters: which traces, name, kind, status, attribute.
+#[component]
+fn SpanFilters(query: RwSignal<SpanQuery>, every_trace: RwSignal<bool>) -> impl IntoView {
     let text_filter =
         move |id: &'static str, placeholder: &'static str, set: fn(&mut SpanQuery, String)| {
             view! {
@@ -104,35 +125,22 @@ pub fn SpanTable(
             }
         };
     view! {
-        <Show when=move || store.with(|s| !s.traces.is_empty())>
-            <h2>"Spans"</h2>
-            <div class="trace-filters span-filters">
-                <select id="span-scope" aria-label="Which traces" on:change=move |ev| every_trace.set(event_target_value(&ev) == "all")>
-                    <option value="trace">"This trace"</option>
-                    <option value="all">"Every trace"</option>
-                </select>
-                {text_filter("span-name", "Span name", |q, v| q.name = v)}
-                <select id="span-kind" aria-label="Kind" on:change=move |ev| query.update(|q| q.kind = SpanKind::parse(&event_target_value(&ev)))>
-                    <option value="">"Any kind"</option>
-                    {SpanKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
-                </select>
-                <select id="span-status" aria-label="Status" on:change=move |ev| query.update(|q| q.status = StatusCode::parse(&event_target_value(&ev)))>
-                    <option value="">"Any status"</option>
-                    {StatusCode::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })}
-                </select>
-                {text_filter("span-attr", "attribute=value", |q, v| q.attribute = v)}
-            </div>
-            {count}
-            <table id="spans" class="spans">
-                <thead>
-                    <tr>
-                        {headings}
-                        {move || every_trace.get().then(|| view! { <th>"Trace"</th> })}
-                    </tr>
-                </thead>
-                <tbody>{body}</tbody>
-            </table>
-        </Show>
+        <div class="trace-filters span-filters">
+            <select id="span-scope" aria-label="Which traces" on:change=move |ev| every_trace.set(event_target_value(&ev) == "all")>
+                <option value="trace">"This trace"</option>
+                <option value="all">"Every trace"</option>
+            </select>
+            {text_filter("span-name", "Span name", |q, v| q.name = v)}
+            <select id="span-kind" aria-label="Kind" on:change=move |ev| query.update(|q| q.kind = SpanKind::parse(&event_target_value(&ev)))>
+                <option value="">"Any kind"</option>
+                {SpanKind::ALL.iter().map(|k| view! { <option value=k.as_str()>{k.as_str()}</option> }).collect_view()}
+            </select>
+            <select id="span-status" aria-label="Status" on:change=move |ev| query.update(|q| q.status = StatusCode::parse(&event_target_value(&ev)))>
+                <option value="">"Any status"</option>
+                {StatusCode::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str()}</option> })}
+            </select>
+            {text_filter("span-attr", "attribute=value", |q, v| q.attribute = v)}
+        </div>
     }
 }
 

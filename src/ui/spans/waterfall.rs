@@ -7,7 +7,7 @@ use leptos::tachys::html::attribute::custom::custom_attribute;
 use opentelemetry::trace::SpanId;
 
 use crate::explorer::rows::SpanRow;
-use crate::explorer::tree::{Key, Outline};
+use crate::explorer::tree::{Key, Outline, Window};
 use crate::telemetry::semconv::StatusCode;
 
 use super::is_selected;
@@ -16,7 +16,7 @@ use super::is_selected;
 const ROW_PX: i32 = 24;
 /// Waterfall rows in view at once, and rows kept in the page beyond each edge.
 const VIEW_ROWS: usize = 24;
-const OVERSCAN: i32 = 12;
+const OVERSCAN: usize = 12;
 
 /// Tick labels of the waterfall's time axis, as fractions of the trace.
 const TICKS: [f64; 5] = [0.0, 0.25, 0.5, 0.75, 1.0];
@@ -31,11 +31,7 @@ pub fn Waterfall(
     let cursor: RwSignal<Option<SpanId>> = RwSignal::new(None);
     let shown: Memo<Vec<usize>> = Memo::new(move |_| outline.with(|o| rows.with(|r| o.visible(r))));
     let view_port = NodeRef::<leptos::html::Div>::new();
-    // Only the rows in view (and a margin) are in the page, so a trace of thousands of
-    // spans renders as fast as a small one.
     let scroll_top = RwSignal::new(0);
-    let first =
-        Memo::new(move |_| (scroll_top.get() / ROW_PX).saturating_sub(OVERSCAN).max(0) as usize);
     // Another trace starts at its top.
     Effect::new(move |_| {
         rows.track();
@@ -44,31 +40,7 @@ pub fn Waterfall(
             el.set_scroll_top(0);
         }
     });
-    Effect::new(move |_| {
-        if let Some(id) = selected_span.get() {
-            rows.with_untracked(|rows| outline.update(|o| o.reveal(rows, id)));
-            cursor.set(Some(id));
-        }
-    });
-    // Keeps the cursor's row in view, once the rows are laid out.
-    Effect::new(move |_| {
-        let Some(id) = cursor.get() else { return };
-        let at = shown.with(|shown| {
-            rows.with_untracked(|rows| shown.iter().position(|&i| rows[i].span_id == id))
-        });
-        if let Some(at) = at {
-            request_animation_frame(move || {
-                if let Some(el) = view_port.get_untracked() {
-                    let (top, height) = (at as i32 * ROW_PX, el.client_height());
-                    if top < el.scroll_top() {
-                        el.set_scroll_top(top);
-                    } else if top + ROW_PX > el.scroll_top() + height {
-                        el.set_scroll_top(top + ROW_PX - height);
-                    }
-                }
-            });
-        }
-    });
+    follow_cursor(rows, shown, outline, cursor, selected_span, view_port);
     let total = Memo::new(move |_| {
         rows.with(|rows| {
             rows.iter()
@@ -96,26 +68,15 @@ pub fn Waterfall(
             cursor.set(moved);
         }
     };
-    let axis = move || {
-        let total = total.get();
-        TICKS
-            .iter()
-            .map(|f| {
-                let style = format!("left: {}%", f * 100.0);
-                view! { <span class="wf-tick" style=style>{format!("{:.1} ms", f * total)}</span> }
-            })
-            .collect_view()
-    };
     let bars = move || {
         let total = total.get();
-        let first = first.get();
         shown.with(|shown| {
-            let first = first.min(shown.len().saturating_sub(VIEW_ROWS));
-            let last = (first + VIEW_ROWS + 2 * OVERSCAN as usize).min(shown.len());
+            let Window { first, end } =
+                Window::at(scroll_top.get(), ROW_PX, shown.len(), VIEW_ROWS, OVERSCAN);
             let above = format!("height: {}px", first as i32 * ROW_PX);
-            let below = format!("height: {}px", (shown.len() - last) as i32 * ROW_PX);
+            let below = format!("height: {}px", (shown.len() - end) as i32 * ROW_PX);
             let visible = rows.with(|rows| {
-                shown[first..last]
+                shown[first..end]
                     .iter()
                     .map(|&i| waterfall_row(&rows[i], total, outline, cursor, selected_span))
                     .collect_view()
@@ -131,7 +92,7 @@ pub fn Waterfall(
         <Show when=move || !rows.with(Vec::is_empty)>
             <h2>"Waterfall"</h2>
             <p class="hint">"Arrow keys move, ← and → collapse and expand, Enter opens a span."</p>
-            <div class="wf-axis"><span></span><span class="wf-track wf-ticks">{axis}</span><span></span></div>
+            <WaterfallAxis total />
             <div
                 id="waterfall"
                 class="waterfall"
@@ -152,6 +113,58 @@ pub fn Waterfall(
             </div>
         </Show>
     }
+}
+
+/// Choosing a span elsewhere (table, deep link) expands its ancestors and puts the
+/// cursor on it; the cursor's row is scrolled into view once the rows are laid out.
+fn follow_cursor(
+    rows: Memo<Vec<SpanRow>>,
+    shown: Memo<Vec<usize>>,
+    outline: RwSignal<Outline>,
+    cursor: RwSignal<Option<SpanId>>,
+    selected_span: RwSignal<Option<SpanId>>,
+    view_port: NodeRef<leptos::html::Div>,
+) {
+    Effect::new(move |_| {
+        if let Some(id) = selected_span.get() {
+            rows.with_untracked(|rows| outline.update(|o| o.reveal(rows, id)));
+            cursor.set(Some(id));
+        }
+    });
+    Effect::new(move |_| {
+        let Some(id) = cursor.get() else { return };
+        let at = shown.with(|shown| {
+            rows.with_untracked(|rows| shown.iter().position(|&i| rows[i].span_id == id))
+        });
+        if let Some(at) = at {
+            request_animation_frame(move || {
+                if let Some(el) = view_port.get_untracked() {
+                    let (top, height) = (at as i32 * ROW_PX, el.client_height());
+                    if top < el.scroll_top() {
+                        el.set_scroll_top(top);
+                    } else if top + ROW_PX > el.scroll_top() + height {
+                        el.set_scroll_top(top + ROW_PX - height);
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// The time axis: ticks at fractions of the trace, in milliseconds.
+#[component]
+fn WaterfallAxis(total: Memo<f64>) -> impl IntoView {
+    let ticks = move || {
+        let total = total.get();
+        TICKS
+            .iter()
+            .map(|f| {
+                let style = format!("left: {}%", f * 100.0);
+                view! { <span class="wf-tick" style=style>{format!("{:.1} ms", f * total)}</span> }
+            })
+            .collect_view()
+    };
+    view! { <div class="wf-axis"><span></span><span class="wf-track wf-ticks">{ticks}</span><span></span></div> }
 }
 
 fn waterfall_row(
