@@ -6,13 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
-phoenix=$(scripts/phoenix.sh install)
-
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 grpc=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 workdir=$(mktemp -d)
-PHOENIX_HOST=127.0.0.1 PHOENIX_PORT=$port PHOENIX_GRPC_PORT=$grpc PHOENIX_WORKING_DIR=$workdir \
-  PHOENIX_TELEMETRY_ENABLED=false "$phoenix" serve >"$workdir/phoenix.log" 2>&1 &
+PHOENIX_PORT=$port PHOENIX_GRPC_PORT=$grpc PHOENIX_WORKING_DIR=$workdir \
+  scripts/phoenix.sh serve >"$workdir/phoenix.log" 2>&1 &
 phoenix_pid=$!
 stop_phoenix() { kill "$phoenix_pid" 2>/dev/null || true; wait "$phoenix_pid" 2>/dev/null || true; rm -rf "$workdir"; }
 trap stop_phoenix EXIT

@@ -4,9 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --browser
-# The end-to-end tests start their own Phoenix servers with this command.
-RAGTRACE_PHOENIX=$(scripts/phoenix.sh install)
-export RAGTRACE_PHOENIX
+# The end-to-end tests start their own Phoenix servers with scripts/phoenix.sh serve.
+scripts/phoenix.sh install >/dev/null
 step() { echo; echo "== $*"; }
 
 step "format"

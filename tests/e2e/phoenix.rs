@@ -16,9 +16,9 @@ pub struct Phoenix {
     dir: PathBuf,
 }
 
-fn executable() -> String {
-    std::env::var("RAGTRACE_PHOENIX")
-        .expect("RAGTRACE_PHOENIX names the phoenix command: `scripts/phoenix.sh install` prints it (make test sets it)")
+/// The project's one way to start Phoenix (it installs Phoenix first if needed).
+fn script() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/phoenix.sh")
 }
 
 fn get(url: &str) -> Result<Value, String> {
@@ -41,7 +41,7 @@ impl Phoenix {
         let dir = std::env::temp_dir().join(format!("ragtrace-phoenix-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
         let log = std::fs::File::create(dir.join("phoenix.log")).unwrap();
-        let child = Command::new(executable())
+        let child = Command::new(script())
             .arg("serve")
             .env("PHOENIX_HOST", "127.0.0.1")
             .env("PHOENIX_PORT", port.to_string())
