@@ -17,6 +17,7 @@ use ragtrace::rag::index::SearchMode;
 use ragtrace::rag::pipeline::{ask, AskOptions, Models};
 use ragtrace::telemetry::delivery::deliver;
 use ragtrace::telemetry::export::{ExportSettings, ExportTarget};
+use ragtrace::telemetry::import::ImportJob;
 use ragtrace::telemetry::otlp;
 use ragtrace::telemetry::provider::Telemetry;
 use ragtrace::telemetry::redact::Redaction;
@@ -79,6 +80,7 @@ fn main() {
     println!("create + end a span with 8 attributes: {d:?} (median of 10000)");
 
     let spans = spans_of_questions(&engine, &telemetry, 2_500);
+    import_in_slices(&spans, &telemetry.resource);
     let n = spans.len();
     let d = time(5, || {
         otlp::batches(spans.clone(), &telemetry.resource, otlp::MAX_BATCH_BYTES)
@@ -109,6 +111,35 @@ fn main() {
         }
         Err(_) => println!("(set RAGTRACE_BENCH_PHOENIX=http://127.0.0.1:PORT to time an export to Phoenix; `make bench` does)"),
     }
+}
+
+/// Importing a 50 MB OTLP/JSON file the way the page does (sliced), natively: the scan,
+/// the longest slice, the whole.
+fn import_in_slices(spans: &[SpanData], resource: &opentelemetry_sdk::Resource) {
+    let mut many: Vec<SpanData> = Vec::new();
+    let mut json = otlp::to_json(Vec::new(), resource);
+    while json.len() < 50 * 1_048_576 {
+        many.extend(spans.iter().cloned());
+        json = otlp::to_json(many.clone(), resource);
+    }
+    let t = Instant::now();
+    let mut job = ImportJob::new(json.clone()).expect("the file scans");
+    let scanned = t.elapsed();
+    let mut longest = Duration::ZERO;
+    loop {
+        let s = Instant::now();
+        let done = job.step().expect("the file imports");
+        longest = longest.max(s.elapsed());
+        if done {
+            break;
+        }
+    }
+    println!(
+        "import {} MB of OTLP/JSON ({} spans) in slices: scan {scanned:?}, longest slice {longest:?}, all {:?}",
+        json.len() / 1_048_576,
+        many.len(),
+        t.elapsed()
+    );
 }
 
 /// Indexing 10 MB the way the page does (sliced), natively: parsing, the slices, the end.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Speed and size figures, printed (nothing asserted): native timings, an export of 10,000
-# spans to a Phoenix started here, OTLP encoding inside headless Chromium, the trace
+# spans to a Phoenix started here (and delivery reports: through a proxy failing 30 % of
+# requests, and through the end-to-end fault matrix), OTLP encoding inside headless Chromium, the trace
 # explorer in the release page (waterfall rendering, indexing 10 MB), and the size of the
 # release wasm.
 set -euo pipefail
@@ -28,6 +29,10 @@ CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
 echo "== the release page in headless Chromium"
 trunk build --release >/dev/null 2>&1
 cargo test --quiet --test e2e -- --ignored --nocapture explorer_figures 2>&1 | grep "explorer:"
+# The fault matrix (413, poisoned 400, 422, 429/503 with Retry-After, 504, a hang, a
+# dropped connection, 500, partial success), a closed tab and two tabs, against a real
+# Phoenix: each prints its delivery report.
+cargo test --quiet --test e2e -- --nocapture delivery:: 2>&1 | grep "delivery report"
 
 echo "== release wasm size"
 wasm=$(ls dist/*.wasm)

@@ -8,7 +8,7 @@
 //! - [`provider`]: [`provider::Telemetry`], the tracer provider whose exporter only
 //!   buffers finished spans ([`provider::SpanBuffer`]), so it never blocks the page.
 //! - [`otlp`]: OTLP protobuf and JSON, both ways; [`otlp_json`] reads JSON as every
-//!   producer writes it.
+//!   producer writes it; [`import`] reads big files a slice at a time.
 //! - [`redact`]: the "Hide …" switches, and keys scrubbed from what leaves the page.
 //! - [`export`]: export settings, validated into an [`export::ExportTarget`].
 //! - [`delivery`]: sending spans as the OTLP/HTTP specification asks — retry only what
@@ -17,6 +17,7 @@
 pub mod clock;
 pub mod delivery;
 pub mod export;
+pub mod import;
 pub mod names;
 pub mod otlp;
 pub mod otlp_json;

@@ -22,6 +22,7 @@ use opentelemetry_sdk::Resource;
 use prost::Message;
 use thiserror::Error;
 
+use super::import::ImportJob;
 use super::otlp_json;
 
 /// Phoenix (like most collectors) refuses bodies over 4 MB.
@@ -88,14 +89,17 @@ pub fn to_json(spans: Vec<SpanData>, resource: &Resource) -> String {
 
 /// Reads an OTLP/JSON file as producers write it (see [`super::otlp_json`]): one
 /// request or one per line, either field spelling. Every span is validated before any
-/// is returned.
+/// is returned. The page reads big files a slice at a time with
+/// [`super::import::ImportJob`]; this is the same, at once.
 pub fn from_json(json: &str) -> Result<Vec<SpanData>, OtlpError> {
+    ImportJob::new(json.to_string())?.finish()
+}
+
+/// The spans of every request in `json`, normalised first.
+pub(super) fn spans_of_json(json: &str) -> Result<Vec<SpanData>, OtlpError> {
     let mut spans = Vec::new();
     for request in otlp_json::requests(json)? {
         spans.extend(spans_of(serde_json::from_value(request)?)?);
-    }
-    if spans.is_empty() {
-        return Err(OtlpError::NoSpans);
     }
     Ok(spans)
 }

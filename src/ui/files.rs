@@ -3,9 +3,11 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use opentelemetry_sdk::trace::SpanData;
 
 use super::exporter::Exporter;
 use crate::browser;
+use crate::telemetry::import::ImportJob;
 use crate::telemetry::otlp;
 use crate::telemetry::provider;
 
@@ -13,6 +15,20 @@ use crate::telemetry::provider;
 const MAX_IMPORT_BYTES: f64 = 50.0 * 1024.0 * 1024.0;
 
 impl Exporter {
+    /// Converts `text` a slice at a time, letting the page paint (and say how far it
+    /// got) between slices; all the spans, or why none.
+    async fn read_spans(self, text: String, name: &str) -> Result<Vec<SpanData>, String> {
+        let mut job = ImportJob::new(text).map_err(|e| e.to_string())?;
+        loop {
+            browser::yield_to_page().await;
+            if job.step().map_err(|e| e.to_string())? {
+                return job.finish().map_err(|e| e.to_string());
+            }
+            let (done, total) = job.progress();
+            self.say(false, format!("Reading {name}: {done} of {total} spans …"));
+        }
+    }
+
     pub(super) fn download_all(self) {
         let spans = self.store.with_untracked(|s| {
             s.traces
@@ -58,11 +74,10 @@ impl Exporter {
         }
         self.say(false, format!("Reading {} …", file.name()));
         spawn_local(async move {
-            // Let the message paint before the parse takes the main thread.
-            browser::yield_to_page().await;
-            let parsed = browser::file::read_text(&file)
-                .await
-                .and_then(|text| otlp::from_json(&text).map_err(|e| e.to_string()));
+            let parsed = match browser::file::read_text(&file).await {
+                Ok(text) => self.read_spans(text, &file.name()).await,
+                Err(e) => Err(e),
+            };
             match parsed {
                 Ok(spans) => {
                     let n = spans.len();

@@ -1,0 +1,214 @@
+//! [`ImportJob`]: reading an OTLP/JSON file a slice at a time, so a big import never
+//! holds the page for long. One fast pass over the text finds where every span lies
+//! (and its scope); each [`ImportJob::step`] then converts a batch of spans. A file is
+//! still all or nothing: [`ImportJob::finish`] gives every span or the first error.
+
+use std::ops::Range;
+
+use opentelemetry_sdk::trace::SpanData;
+
+use super::otlp::{self, OtlpError};
+
+/// Spans converted per step.
+pub const SPANS_PER_STEP: usize = 500;
+
+/// One `scopeSpans` entry: where its scope and each of its spans lie in the text.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct ScopeSpans {
+    scope: Option<Range<usize>>,
+    spans: Vec<Range<usize>>,
+}
+
+/// An import under way.
+pub struct ImportJob {
+    text: String,
+    groups: Vec<ScopeSpans>,
+    /// The next (group, first span) to convert.
+    at: (usize, usize),
+    spans: Vec<SpanData>,
+    total: usize,
+}
+
+impl ImportJob {
+    /// Finds the spans of `text` (one request, or one per line, either field spelling).
+    pub fn new(text: String) -> Result<Self, OtlpError> {
+        let groups = scan(&text)?;
+        let total = groups.iter().map(|g| g.spans.len()).sum();
+        Ok(ImportJob {
+            text,
+            groups,
+            at: (0, 0),
+            spans: Vec::with_capacity(total),
+            total,
+        })
+    }
+
+    /// Converts up to [`SPANS_PER_STEP`] spans; `Ok(true)` once every span is read.
+    pub fn step(&mut self) -> Result<bool, OtlpError> {
+        let (g, first) = self.at;
+        let Some(group) = self.groups.get(g) else {
+            return Ok(true);
+        };
+        let end = (first + SPANS_PER_STEP).min(group.spans.len());
+        // The batch as a request of its own: the scope, and the spans as written.
+        let scope = group.scope.clone().map_or("null", |r| &self.text[r]);
+        let spans: Vec<&str> = group.spans[first..end]
+            .iter()
+            .map(|r| &self.text[r.clone()])
+            .collect();
+        let request = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"scope":{scope},"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        );
+        self.spans.extend(otlp::spans_of_json(&request)?);
+        self.at = if end == group.spans.len() {
+            (g + 1, 0)
+        } else {
+            (g, end)
+        };
+        Ok(self.at.0 >= self.groups.len())
+    }
+
+    /// (spans read, spans in the file).
+    pub fn progress(&self) -> (usize, usize) {
+        (self.spans.len(), self.total)
+    }
+
+    /// Every span of the file; a file without spans is an error.
+    pub fn finish(mut self) -> Result<Vec<SpanData>, OtlpError> {
+        while !self.step()? {}
+        if self.spans.is_empty() {
+            return Err(OtlpError::NoSpans);
+        }
+        Ok(self.spans)
+    }
+}
+
+/// Both spellings of the `scopeSpans` field.
+const SCOPE_SPANS: &[&str] = &["scopeSpans", "scope_spans"];
+
+fn named(key: &Option<String>, names: &[&str]) -> bool {
+    key.as_deref().is_some_and(|k| names.contains(&k))
+}
+
+/// A container being scanned.
+struct Frame {
+    object: bool,
+    start: usize,
+    /// For an object: its current key, and whether a key comes next.
+    key: Option<String>,
+    expect_key: bool,
+    /// What this container is: the value of which key (for array elements: the
+    /// array's key), and whether it is an array element.
+    under: Option<String>,
+    element: bool,
+}
+
+/// Finds every `scopeSpans` entry of every request in `text` in one pass over its
+/// bytes (strings and escapes honoured), checking that brackets balance.
+fn scan(text: &str) -> Result<Vec<ScopeSpans>, OtlpError> {
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut groups: Vec<ScopeSpans> = Vec::new();
+    let broken = |what: &str, at: usize| {
+        OtlpError::Json(serde::de::Error::custom(format!(
+            "{what} at byte {at}: the file is not JSON"
+        )))
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        if stack.is_empty() && !matches!(bytes[i], b'{' | b'[') && !bytes[i].is_ascii_whitespace() {
+            return Err(broken("text outside any object", i));
+        }
+        match bytes[i] {
+            b'"' => {
+                let start = i + 1;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                if i >= bytes.len() {
+                    return Err(broken("an unterminated string", start - 1));
+                }
+                if let Some(top) = stack.last_mut() {
+                    if top.object && top.expect_key {
+                        top.key = Some(text[start..i].to_string());
+                        top.expect_key = false;
+                    }
+                }
+            }
+            open @ (b'{' | b'[') => {
+                let (under, element) = match stack.last() {
+                    Some(top) if top.object => (top.key.clone(), false),
+                    Some(top) => (top.under.clone(), true),
+                    None => (None, false),
+                };
+                let object = open == b'{';
+                if object && element && named(&under, SCOPE_SPANS) {
+                    groups.push(ScopeSpans::default());
+                }
+                stack.push(Frame {
+                    object,
+                    start: i,
+                    key: None,
+                    expect_key: object,
+                    under,
+                    element,
+                });
+            }
+            close @ (b'}' | b']') => {
+                let frame = stack
+                    .pop()
+                    .ok_or_else(|| broken("an unmatched bracket", i))?;
+                if frame.object != (close == b'}') {
+                    return Err(broken("a mismatched bracket", i));
+                }
+                let range = frame.start..i + 1;
+                let in_group = stack
+                    .last()
+                    .is_some_and(|t| t.object && named(&t.under, SCOPE_SPANS));
+                if let Some(group) = groups.last_mut() {
+                    if frame.object && frame.element && named(&frame.under, &["spans"]) {
+                        group.spans.push(range);
+                    } else if !frame.element && in_group && named(&frame.under, &["scope"]) {
+                        group.scope = Some(range);
+                    }
+                }
+            }
+            b',' => {
+                if let Some(top) = stack.last_mut() {
+                    top.expect_key = top.object;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if !stack.is_empty() {
+        return Err(broken("an unclosed bracket", text.len()));
+    }
+    Ok(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scan_finds_scopes_and_spans_however_they_are_written() {
+        let text = r#"{"resource_spans":[{"resource":{"attributes":[]},"scope_spans":[
+            {"spans":[{"name":"a \"}]\" b"},{"name":"c"}],"scope":{"name":"s"}},
+            {"scope":null,"spans":[]}]}]}
+            {"resourceSpans":[{"scopeSpans":[{"scope":{"name":"t"},"spans":[{"name":"d"}]}]}]}"#;
+        let groups = scan(text).unwrap();
+        assert_eq!(groups.len(), 3);
+        let spans: Vec<&str> = groups[0].spans.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(spans, [r#"{"name":"a \"}]\" b"}"#, r#"{"name":"c"}"#]);
+        assert_eq!(&text[groups[0].scope.clone().unwrap()], r#"{"name":"s"}"#);
+        assert_eq!(groups[1], ScopeSpans::default());
+        assert_eq!(&text[groups[2].scope.clone().unwrap()], r#"{"name":"t"}"#);
+        for broken in ["{", "{]", "[\"x", "}"] {
+            assert!(scan(broken).is_err(), "{broken}");
+        }
+    }
+}
