@@ -9,8 +9,8 @@ use opentelemetry_sdk::trace::SpanData;
 
 use super::otlp::{self, OtlpError};
 
-/// Spans converted per step.
-pub const SPANS_PER_STEP: usize = 500;
+/// Bytes of text scanned, or of spans converted, per step (about 10 ms of work).
+pub const BYTES_PER_STEP: usize = 1 << 20;
 
 /// One `scopeSpans` entry: where its scope and each of its spans lie in the text.
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -19,37 +19,45 @@ struct ScopeSpans {
     spans: Vec<Range<usize>>,
 }
 
-/// An import under way.
+/// An import under way: first the scan, then the conversion.
 pub struct ImportJob {
     text: String,
-    groups: Vec<ScopeSpans>,
+    scanner: Scanner,
+    scanned: bool,
     /// The next (group, first span) to convert.
     at: (usize, usize),
     spans: Vec<SpanData>,
-    total: usize,
 }
 
 impl ImportJob {
-    /// Finds the spans of `text` (one request, or one per line, either field spelling).
-    pub fn new(text: String) -> Result<Self, OtlpError> {
-        let groups = scan(&text)?;
-        let total = groups.iter().map(|g| g.spans.len()).sum();
-        Ok(ImportJob {
+    /// Starts reading `text` (one request, or one per line, either field spelling).
+    pub fn new(text: String) -> Self {
+        ImportJob {
             text,
-            groups,
+            scanner: Scanner::default(),
+            scanned: false,
             at: (0, 0),
-            spans: Vec::with_capacity(total),
-            total,
-        })
+            spans: Vec::new(),
+        }
     }
 
-    /// Converts up to [`SPANS_PER_STEP`] spans; `Ok(true)` once every span is read.
+    /// Scans, or converts, about [`BYTES_PER_STEP`] more; `Ok(true)` once every span is
+    /// read.
     pub fn step(&mut self) -> Result<bool, OtlpError> {
+        if !self.scanned {
+            self.scanned = self.scanner.advance(&self.text, BYTES_PER_STEP)?;
+            return Ok(false);
+        }
         let (g, first) = self.at;
-        let Some(group) = self.groups.get(g) else {
+        let Some(group) = self.scanner.groups.get(g) else {
             return Ok(true);
         };
-        let end = (first + SPANS_PER_STEP).min(group.spans.len());
+        let mut end = first;
+        let mut bytes = 0;
+        while end < group.spans.len() && (end == first || bytes < BYTES_PER_STEP) {
+            bytes += group.spans[end].len();
+            end += 1;
+        }
         // The batch as a request of its own: the scope, and the spans as written.
         let scope = group.scope.clone().map_or("null", |r| &self.text[r]);
         let spans: Vec<&str> = group.spans[first..end]
@@ -66,12 +74,17 @@ impl ImportJob {
         } else {
             (g, end)
         };
-        Ok(self.at.0 >= self.groups.len())
+        Ok(self.at.0 >= self.scanner.groups.len())
     }
 
-    /// (spans read, spans in the file).
-    pub fn progress(&self) -> (usize, usize) {
-        (self.spans.len(), self.total)
+    /// How far it got, in words.
+    pub fn progress(&self) -> String {
+        if self.scanned {
+            let total: usize = self.scanner.groups.iter().map(|g| g.spans.len()).sum();
+            format!("{} of {total} spans", self.spans.len())
+        } else {
+            format!("{} of {} MB", self.scanner.at >> 20, self.text.len() >> 20)
+        }
     }
 
     /// Every span of the file; a file without spans is an error.
@@ -104,95 +117,152 @@ struct Frame {
     element: bool,
 }
 
-/// Finds every `scopeSpans` entry of every request in `text` in one pass over its
-/// bytes (strings and escapes honoured), checking that brackets balance.
+/// Finds every `scopeSpans` entry of every request in a text in one pass over its
+/// bytes (strings and escapes honoured), checking that brackets balance; resumable, so
+/// the pass itself can be cut into slices.
+#[derive(Default)]
+struct Scanner {
+    stack: Vec<Frame>,
+    groups: Vec<ScopeSpans>,
+    /// The next byte to read.
+    at: usize,
+}
+
+/// The whole scan at once (tests).
+#[cfg(test)]
 fn scan(text: &str) -> Result<Vec<ScopeSpans>, OtlpError> {
-    let bytes = text.as_bytes();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut groups: Vec<ScopeSpans> = Vec::new();
-    let broken = |what: &str, at: usize| {
-        OtlpError::Json(serde::de::Error::custom(format!(
-            "{what} at byte {at}: the file is not JSON"
-        )))
-    };
-    let mut i = 0;
-    while i < bytes.len() {
-        if stack.is_empty() && !matches!(bytes[i], b'{' | b'[') && !bytes[i].is_ascii_whitespace() {
-            return Err(broken("text outside any object", i));
-        }
-        match bytes[i] {
-            b'"' => {
-                let start = i + 1;
-                i += 1;
-                while i < bytes.len() && bytes[i] != b'"' {
-                    i += if bytes[i] == b'\\' { 2 } else { 1 };
-                }
-                if i >= bytes.len() {
-                    return Err(broken("an unterminated string", start - 1));
-                }
-                if let Some(top) = stack.last_mut() {
-                    if top.object && top.expect_key {
-                        top.key = Some(text[start..i].to_string());
-                        top.expect_key = false;
+    let mut scanner = Scanner::default();
+    while !scanner.advance(text, usize::MAX)? {}
+    Ok(scanner.groups)
+}
+
+impl Scanner {
+    /// Reads about `budget` more bytes of `text`; `Ok(true)` once it has read them all.
+    fn advance(&mut self, text: &str, budget: usize) -> Result<bool, OtlpError> {
+        let bytes = text.as_bytes();
+        let (stack, groups) = (&mut self.stack, &mut self.groups);
+        let broken = |what: &str, at: usize| {
+            OtlpError::Json(serde::de::Error::custom(format!(
+                "{what} at byte {at}: the file is not JSON"
+            )))
+        };
+        let mut i = self.at;
+        let stop = i.saturating_add(budget).min(bytes.len());
+        while i < stop {
+            if stack.is_empty()
+                && !matches!(bytes[i], b'{' | b'[')
+                && !bytes[i].is_ascii_whitespace()
+            {
+                return Err(broken("text outside any object", i));
+            }
+            match bytes[i] {
+                b'"' => {
+                    let start = i + 1;
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != b'"' {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    if i >= bytes.len() {
+                        return Err(broken("an unterminated string", start - 1));
+                    }
+                    if let Some(top) = stack.last_mut() {
+                        if top.object && top.expect_key {
+                            top.key = Some(text[start..i].to_string());
+                            top.expect_key = false;
+                        }
                     }
                 }
-            }
-            open @ (b'{' | b'[') => {
-                let (under, element) = match stack.last() {
-                    Some(top) if top.object => (top.key.clone(), false),
-                    Some(top) => (top.under.clone(), true),
-                    None => (None, false),
-                };
-                let object = open == b'{';
-                if object && element && named(&under, SCOPE_SPANS) {
-                    groups.push(ScopeSpans::default());
+                open @ (b'{' | b'[') => {
+                    let (under, element) = match stack.last() {
+                        Some(top) if top.object => (top.key.clone(), false),
+                        Some(top) => (top.under.clone(), true),
+                        None => (None, false),
+                    };
+                    let object = open == b'{';
+                    if object && element && named(&under, SCOPE_SPANS) {
+                        groups.push(ScopeSpans::default());
+                    }
+                    stack.push(Frame {
+                        object,
+                        start: i,
+                        key: None,
+                        expect_key: object,
+                        under,
+                        element,
+                    });
                 }
-                stack.push(Frame {
-                    object,
-                    start: i,
-                    key: None,
-                    expect_key: object,
-                    under,
-                    element,
-                });
-            }
-            close @ (b'}' | b']') => {
-                let frame = stack
-                    .pop()
-                    .ok_or_else(|| broken("an unmatched bracket", i))?;
-                if frame.object != (close == b'}') {
-                    return Err(broken("a mismatched bracket", i));
-                }
-                let range = frame.start..i + 1;
-                let in_group = stack
-                    .last()
-                    .is_some_and(|t| t.object && named(&t.under, SCOPE_SPANS));
-                if let Some(group) = groups.last_mut() {
-                    if frame.object && frame.element && named(&frame.under, &["spans"]) {
-                        group.spans.push(range);
-                    } else if !frame.element && in_group && named(&frame.under, &["scope"]) {
-                        group.scope = Some(range);
+                close @ (b'}' | b']') => {
+                    let frame = stack
+                        .pop()
+                        .ok_or_else(|| broken("an unmatched bracket", i))?;
+                    if frame.object != (close == b'}') {
+                        return Err(broken("a mismatched bracket", i));
+                    }
+                    let range = frame.start..i + 1;
+                    let in_group = stack
+                        .last()
+                        .is_some_and(|t| t.object && named(&t.under, SCOPE_SPANS));
+                    if let Some(group) = groups.last_mut() {
+                        if frame.object && frame.element && named(&frame.under, &["spans"]) {
+                            group.spans.push(range);
+                        } else if !frame.element && in_group && named(&frame.under, &["scope"]) {
+                            group.scope = Some(range);
+                        }
                     }
                 }
-            }
-            b',' => {
-                if let Some(top) = stack.last_mut() {
-                    top.expect_key = top.object;
+                b',' => {
+                    if let Some(top) = stack.last_mut() {
+                        top.expect_key = top.object;
+                    }
                 }
+                _ => {}
             }
-            _ => {}
+            i += 1;
         }
-        i += 1;
+        self.at = i;
+        if i < bytes.len() {
+            return Ok(false);
+        }
+        if !stack.is_empty() {
+            return Err(broken("an unclosed bracket", text.len()));
+        }
+        Ok(true)
     }
-    if !stack.is_empty() {
-        return Err(broken("an unclosed bracket", text.len()));
-    }
-    Ok(groups)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_big_file_is_read_a_megabyte_at_a_time_and_all_or_nothing() {
+        let span = |i: usize| {
+            format!(
+                r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"{i:016x}","name":"s","kind":1,"startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{{"key":"k","value":{{"stringValue":"{}"}}}}]}}"#,
+                "x".repeat(10_000)
+            )
+        };
+        let spans: Vec<String> = (1..=400).map(span).collect();
+        let text = format!(
+            r#"{{"resourceSpans":[{{"scopeSpans":[{{"scope":{{"name":"big"}},"spans":[{}]}}]}}]}}"#,
+            spans.join(",")
+        );
+        let mut job = ImportJob::new(text.clone());
+        let mut steps = 0;
+        while !job.step().unwrap() {
+            steps += 1;
+            assert!(steps < 100, "the job ends");
+        }
+        // About 4 MB: four steps to scan, four to convert, give or take one.
+        assert!((6..=10).contains(&steps), "{steps} steps");
+        assert_eq!(job.progress(), "400 of 400 spans");
+        let read = job.finish().unwrap();
+        assert_eq!(read.len(), 400);
+        assert_eq!(read[0].instrumentation_scope.name(), "big");
+
+        let broken = text.replace(&format!("{:016x}", 399), "zz");
+        assert!(ImportJob::new(broken).finish().is_err(), "one bad span refuses the file");
+    }
 
     #[test]
     fn the_scan_finds_scopes_and_spans_however_they_are_written() {

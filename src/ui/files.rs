@@ -18,14 +18,13 @@ impl Exporter {
     /// Converts `text` a slice at a time, letting the page paint (and say how far it
     /// got) between slices; all the spans, or why none.
     async fn read_spans(self, text: String, name: &str) -> Result<Vec<SpanData>, String> {
-        let mut job = ImportJob::new(text).map_err(|e| e.to_string())?;
+        let mut job = ImportJob::new(text);
         loop {
             browser::yield_to_page().await;
             if job.step().map_err(|e| e.to_string())? {
                 return job.finish().map_err(|e| e.to_string());
             }
-            let (done, total) = job.progress();
-            self.say(false, format!("Reading {name}: {done} of {total} spans …"));
+            self.say(false, format!("Reading {name}: {} …", job.progress()));
         }
     }
 
