@@ -261,7 +261,10 @@ mod tests {
         assert_eq!(read[0].instrumentation_scope.name(), "big");
 
         let broken = text.replace(&format!("{:016x}", 399), "zz");
-        assert!(ImportJob::new(broken).finish().is_err(), "one bad span refuses the file");
+        assert!(
+            ImportJob::new(broken).finish().is_err(),
+            "one bad span refuses the file"
+        );
     }
 
     #[test]
