@@ -369,14 +369,10 @@ fn store_states_follow_every_transition() {
     assert_eq!(state(&store, 0), ExportState::Exported);
 
     // set aside counts as settled; the keepalive flush marks spans delivered.
-    let mut store = store_with(traces(1));
-    let spans = store.begin_export();
-    store.finish_export(&Outcome {
-        delivered: vec![delivery::key(&spans[0])],
-        set_aside: vec![(delivery::key(&spans[1]), "too big".into())],
-        ..Default::default()
-    });
-    assert_eq!(store.traces[0].export(), ExportState::Exported);
+    assert_eq!(
+        one_sent_one_set_aside().traces[0].export(),
+        ExportState::Exported
+    );
     let mut store = store_with(traces(1));
     let keys: Vec<_> = store.unsent_spans().iter().map(delivery::key).collect();
     store.mark_delivered(&keys);
@@ -384,8 +380,8 @@ fn store_states_follow_every_transition() {
     assert_eq!(store.pending_count(), (0, 0));
 }
 
-#[test]
-fn delivery_state_is_kept_between_visits() {
+/// A trace of two spans, one delivered and one set aside.
+fn one_sent_one_set_aside() -> TraceStore {
     let mut store = store_with(traces(1));
     let spans = store.begin_export();
     store.finish_export(&Outcome {
@@ -393,6 +389,12 @@ fn delivery_state_is_kept_between_visits() {
         set_aside: vec![(delivery::key(&spans[1]), "too big".into())],
         ..Default::default()
     });
+    store
+}
+
+#[test]
+fn delivery_state_is_kept_between_visits() {
+    let store = one_sent_one_set_aside();
     let back = TraceRecord::from_saved(&store.traces[0].to_saved()).unwrap();
     assert_eq!(back.delivery, store.traces[0].delivery);
 

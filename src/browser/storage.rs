@@ -90,3 +90,15 @@ pub fn session_id() -> String {
     }
     id
 }
+
+/// Saves a panel's settings and its key (kept apart: the settings go to localStorage,
+/// the key where `remember` says); the first failure, in words.
+pub fn save_with_key<T: Serialize>(
+    settings_name: &str,
+    settings: &T,
+    key_name: &str,
+    key: &str,
+    remember: bool,
+) -> Result<(), String> {
+    save(settings_name, settings).and_then(|()| save_key(key_name, key, remember))
+}

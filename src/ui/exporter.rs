@@ -241,13 +241,13 @@ impl Exporter {
 
     pub(super) fn save(self) {
         let settings = self.settings.get_untracked();
-        let saved = storage::save(storage::EXPORT_SETTINGS, &settings).and_then(|()| {
-            storage::save_key(
-                storage::PHOENIX_KEY,
-                &self.api_key.get_untracked(),
-                settings.remember_key,
-            )
-        });
+        let saved = storage::save_with_key(
+            storage::EXPORT_SETTINGS,
+            &settings,
+            storage::PHOENIX_KEY,
+            &self.api_key.get_untracked(),
+            settings.remember_key,
+        );
         if let Err(e) = saved {
             self.say(
                 true,

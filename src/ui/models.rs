@@ -119,13 +119,13 @@ impl ModelChoice {
     fn save(&self) {
         let warning = self.guard_key();
         let settings = self.settings.get_untracked();
-        let saved = storage::save(storage::MODEL_SETTINGS, &settings).and_then(|()| {
-            storage::save_key(
-                storage::OPENAI_KEY,
-                &self.api_key.get_untracked(),
-                settings.remember_key,
-            )
-        });
+        let saved = storage::save_with_key(
+            storage::MODEL_SETTINGS,
+            &settings,
+            storage::OPENAI_KEY,
+            &self.api_key.get_untracked(),
+            settings.remember_key,
+        );
         self.status.set(
             saved
                 .err()
