@@ -41,19 +41,26 @@ fn server(request: &Request) -> Answer {
             .collect();
         return Answer::status(200, &serde_json::json!({ "data": data }).to_string());
     }
+    // As OpenAI streams: the dated snapshot that answered, the finish reason, usage last.
     Answer::chunks(
         200,
         &[
-            "data: {\"choices\":[{\"delta\":{\"content\":\"Thirty days [international-work:1].\"}}]}\n\n",
+            "data: {\"model\":\"gpt-4.1-mini-2025-04-14\",\"choices\":[{\"delta\":{\"content\":\"Thirty days [international-work:1].\"},\"finish_reason\":null}]}\n\n",
+            "data: {\"model\":\"gpt-4.1-mini-2025-04-14\",\"choices\":[{\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n",
+            "data: {\"model\":\"gpt-4.1-mini-2025-04-14\",\"choices\":[],\"usage\":{\"prompt_tokens\":1000,\"completion_tokens\":100,\"total_tokens\":1100}}\n\n",
             "data: [DONE]\n\n",
         ],
     )
 }
 
 fn client(embedding_model: &str, script: Script) -> Rc<OpenAi<Script>> {
+    client_of("chat", embedding_model, script)
+}
+
+fn client_of(chat_model: &str, embedding_model: &str, script: Script) -> Rc<OpenAi<Script>> {
     let settings = ModelSettings {
         base_url: "http://127.0.0.1:9/v1".into(),
-        chat_model: "chat".into(),
+        chat_model: chat_model.into(),
         embedding_model: embedding_model.into(),
         ..Default::default()
     };
@@ -166,4 +173,63 @@ fn a_chat_only_server_answers_while_the_page_embeds() {
         .attributes
         .iter()
         .any(|kv| kv.key.as_str() == "llm.model_name" && kv.value.as_str() == "chat"));
+}
+
+/// An attribute of `span` as text.
+fn attr(span: &opentelemetry_sdk::trace::SpanData, key: &str) -> Option<String> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| kv.value.to_string())
+}
+
+#[test]
+fn llm_spans_name_both_models_the_finish_and_the_cost_when_it_is_known() {
+    let session = Session::new("p", "tab".into());
+    let priced = client_of("gpt-4.1-mini", "local", Script::new(server));
+    let asked = ask(&session, &indexed(1), Some(&priced));
+    let llm = asked.spans.iter().find(|s| s.name == "generation").unwrap();
+    assert_eq!(
+        attr(llm, "llm.request.model_name").as_deref(),
+        Some("gpt-4.1-mini")
+    );
+    assert_eq!(
+        attr(llm, "llm.response.model_name").as_deref(),
+        Some("gpt-4.1-mini-2025-04-14")
+    );
+    assert_eq!(attr(llm, "llm.finish_reason").as_deref(), Some("stop"));
+    // 1,000 prompt tokens at $0.40/M and 100 completion tokens at $1.60/M.
+    let cost = |k| attr(llm, k).unwrap().parse::<f64>().unwrap();
+    assert!((cost("llm.cost.prompt") - 0.0004).abs() < 1e-12);
+    assert!((cost("llm.cost.completion") - 0.00016).abs() < 1e-12);
+    assert!((cost("llm.cost.total") - 0.00056).abs() < 1e-12);
+
+    // A model with no known price: unknown, not zero.
+    let unpriced = Script::new(|r| {
+        let answer = server(r);
+        match answer {
+            Answer::Http(s, h, chunks) => Answer::Http(
+                s,
+                h,
+                chunks
+                    .into_iter()
+                    .map(|c| {
+                        String::from_utf8(c)
+                            .unwrap()
+                            .replace("gpt-4.1-mini-2025-04-14", "my-llama")
+                            .into_bytes()
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    });
+    let asked = ask(
+        &session,
+        &indexed(1),
+        Some(&client_of("my-llama", "local", unpriced)),
+    );
+    let llm = asked.spans.iter().find(|s| s.name == "generation").unwrap();
+    assert!(attr(llm, "llm.cost.total").is_none());
+    assert_eq!(attr(llm, "llm.token_count.total").as_deref(), Some("1100"));
 }

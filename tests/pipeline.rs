@@ -68,14 +68,16 @@ fn rag_question_builds_the_documented_span_tree() {
     assert!(!answer.cited.is_empty());
 
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
-    assert_eq!(spans.len(), 4, "{names:?}");
+    assert_eq!(spans.len(), 5, "{names:?}");
     let root = named(&spans, "rag_pipeline")[0];
     let retrieval = named(&spans, "retrieval")[0];
     let embedding = named(&spans, "CreateEmbeddings")[0];
+    let prompt = named(&spans, "prompt")[0];
     let generation = named(&spans, "generation")[0];
     assert_eq!(root.parent_span_id, SpanId::INVALID);
     assert_eq!(parent_of(&spans, retrieval).unwrap().name, "rag_pipeline");
     assert_eq!(parent_of(&spans, embedding).unwrap().name, "retrieval");
+    assert_eq!(parent_of(&spans, prompt).unwrap().name, "rag_pipeline");
     assert_eq!(parent_of(&spans, generation).unwrap().name, "rag_pipeline");
     assert!(spans
         .iter()
@@ -88,11 +90,37 @@ fn rag_question_builds_the_documented_span_tree() {
         (root, "CHAIN"),
         (retrieval, "RETRIEVER"),
         (embedding, "EMBEDDING"),
+        (prompt, "PROMPT"),
         (generation, "LLM"),
     ] {
         assert_eq!(attr(span, "openinference.span.kind").as_deref(), Some(kind));
     }
     assert_eq!(attr(root, "input.value").as_deref(), Some(q));
+    assert_eq!(
+        attr(root, "metadata").as_deref(),
+        Some(r#"{"mode":"rag","search":"hybrid","top_k":5}"#)
+    );
+    assert_eq!(attr(root, "tag.tags").as_deref(), Some(r#"["rag"]"#));
+
+    // The prompt: the template, its variables, and what they render to.
+    assert_eq!(
+        attr(prompt, "llm.prompt_template.template").as_deref(),
+        Some("Context:\n{context}\n\nQuestion: {question}")
+    );
+    let variables: serde_json::Value =
+        serde_json::from_str(&attr(prompt, "llm.prompt_template.variables").unwrap()).unwrap();
+    assert_eq!(variables["question"], q);
+    assert!(variables["context"]
+        .as_str()
+        .unwrap()
+        .contains("[international-work:"));
+    assert_eq!(
+        attr(prompt, "llm.prompt_template.version").as_deref(),
+        Some("rag-1")
+    );
+    assert!(attr(prompt, "output.value")
+        .unwrap()
+        .ends_with(&format!("Question: {q}")));
     assert_eq!(attr(root, "output.value"), Some(answer.text.clone()));
 
     assert_eq!(attr(retrieval, "retrieval.query").as_deref(), Some(q));
@@ -110,6 +138,11 @@ fn rag_question_builds_the_documented_span_tree() {
         .unwrap()
         .starts_with("international-work:"));
     assert!(attr(retrieval, "retrieval.documents.4.document.content").is_some());
+    let metadata: serde_json::Value =
+        serde_json::from_str(&attr(retrieval, "retrieval.documents.0.document.metadata").unwrap())
+            .unwrap();
+    assert_eq!(metadata["document"], "handbook");
+    assert!(metadata["section"].as_str().is_some_and(|s| !s.is_empty()));
     assert_eq!(
         attr(retrieval, "retrieval.documents.0.document.score"),
         Some(top.to_string())
@@ -481,6 +514,7 @@ fn the_spans_table_filters_and_sorts_across_traces() {
             "rag_pipeline",
             "retrieval",
             "CreateEmbeddings",
+            "prompt",
             "generation"
         ]
     );

@@ -3,6 +3,7 @@
 //! - [`ChatModel`]: chat completion over [`Message`]s, answering a [`ChatResponse`].
 //! - [`Embedder`]: texts to vectors.
 //! - [`openai`]: the OpenAI-compatible client.
+//! - [`pricing`]: what a call cost, for the models whose prices are known.
 //! - [`CallObserver`]: hears a call's streamed deltas and retries as they happen.
 //!
 //! The traits are `async` because remote models answer over fetch; the offline models
@@ -10,6 +11,7 @@
 //! the HTTP seam.
 
 pub mod openai;
+pub mod pricing;
 
 use thiserror::Error;
 
@@ -77,6 +79,10 @@ impl Usage {
 pub struct ChatResponse {
     pub content: String,
     pub usage: Usage,
+    /// The model that answered, when the server says (it may differ from the one asked).
+    pub model: Option<String>,
+    /// Why the model stopped (`stop`, `length`, …), when the server says.
+    pub finish_reason: Option<String>,
 }
 
 /// Why a model call failed, in words the user can act on.

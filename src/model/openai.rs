@@ -249,11 +249,14 @@ struct ChatChunk {
     #[serde(default)]
     choices: Vec<ChunkChoice>,
     usage: Option<ApiUsage>,
+    /// The model that answered (OpenAI names the dated snapshot).
+    model: Option<String>,
 }
 
 #[derive(Deserialize)]
 struct ChunkChoice {
     delta: Option<Delta>,
+    finish_reason: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -276,6 +279,7 @@ pub async fn read_chat_stream(
     let mut events = body.eventsource();
     let mut content = String::new();
     let mut usage = None;
+    let (mut model, mut finish_reason) = (None, None);
     let mut done = false;
     while let Some(event) = events.next().await {
         let event = event.map_err(|e| match e {
@@ -303,6 +307,12 @@ pub async fn read_chat_stream(
                 observer.on_delta(delta);
             }
         }
+        model = chunk.model.or(model);
+        finish_reason = chunk
+            .choices
+            .first()
+            .and_then(|c| c.finish_reason.clone())
+            .or(finish_reason);
         if let Some(u) = chunk.usage {
             usage = Some(Usage {
                 prompt_tokens: u.prompt_tokens,
@@ -318,6 +328,8 @@ pub async fn read_chat_stream(
     Ok(ChatResponse {
         content,
         usage: usage.unwrap_or_default(),
+        model,
+        finish_reason,
     })
 }
 

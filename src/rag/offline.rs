@@ -72,7 +72,12 @@ impl ChatModel for OfflineChat {
             prompt_tokens,
             completion_tokens: count_tokens(&content),
         };
-        Ok(ChatResponse { content, usage })
+        Ok(ChatResponse {
+            content,
+            usage,
+            model: None,
+            finish_reason: Some("stop".into()),
+        })
     }
 }
 

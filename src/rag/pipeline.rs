@@ -18,7 +18,7 @@ use super::index::SearchMode;
 use super::offline::OfflineChat;
 use super::prompt::{self, Passage, ReactParseError};
 use super::{agent, text};
-use crate::model::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError};
+use crate::model::{pricing, CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
@@ -38,6 +38,14 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// As in `metadata` and `tag.tags`: `rag` or `agent`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Rag => "rag",
+            Mode::Agent => "agent",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Mode::Rag => "RAG",
@@ -135,6 +143,15 @@ pub async fn ask<C: ChatModel, E: Embedder>(
         },
     );
     root.set(sc::INPUT_VALUE, question.to_string());
+    root.set(
+        sc::METADATA,
+        serde_json::json!({ "mode": opts.mode.as_str(), "search": opts.search.as_str(), "top_k": opts.top_k })
+            .to_string(),
+    );
+    root.set(
+        sc::TAG_TAGS,
+        Value::Array(vec![opentelemetry::StringValue::from(opts.mode.as_str())].into()),
+    );
     if let Some(session) = opts.session_id {
         root.set(sc::SESSION_ID, session.to_string());
     }
@@ -178,17 +195,37 @@ async fn rag<C: ChatModel, E: Embedder>(
     opts: AskOptions<'_>,
 ) -> Result<Answer, AskError> {
     let passages = retrieve(root, engine, models.embedder, question, opts).await?;
-    let reply = generate(
-        root,
-        models,
-        &prompt::rag_messages(question, &passages),
-        question,
-    )
-    .await?;
+    let messages = render_prompt(root, question, &passages);
+    let reply = generate(root, models, &messages, question).await?;
     Ok(Answer {
         cited: engine.cited(&reply.content),
         text: reply.content,
     })
+}
+
+/// A traced rendering of the RAG prompt: a `prompt` span with the template, its
+/// variables and its version; the messages it makes.
+fn render_prompt(parent: &Traced, question: &str, passages: &[Passage]) -> Vec<Message> {
+    let span = parent.child(SpanName::Prompt);
+    let variables: serde_json::Map<String, serde_json::Value> =
+        prompt::rag_variables(question, passages)
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
+            .collect();
+    let variables = serde_json::Value::Object(variables).to_string();
+    span.set(sc::LLM_PROMPT_TEMPLATE, prompt::RAG_TEMPLATE);
+    span.set(sc::LLM_PROMPT_TEMPLATE_VARIABLES, variables.clone());
+    span.set(
+        sc::LLM_PROMPT_TEMPLATE_VERSION,
+        prompt::RAG_TEMPLATE_VERSION,
+    );
+    span.set(sc::INPUT_VALUE, variables);
+    span.set(sc::INPUT_MIME_TYPE, "application/json");
+    let messages = prompt::rag_messages(question, passages);
+    if let Some(user) = messages.last() {
+        span.set(sc::OUTPUT_VALUE, user.content.clone());
+    }
+    messages
 }
 
 /// A traced retrieval: a `retrieval` span with the query's `CreateEmbeddings` child.
@@ -242,6 +279,12 @@ pub(crate) async fn retrieve<E: Embedder>(
         span.set(sc::retrieval_document(i, "id"), p.id.clone());
         span.set(sc::retrieval_document(i, "content"), p.text.clone());
         span.set(sc::retrieval_document(i, "score"), f64::from(hit.score));
+        let chunk = &engine.index.chunks[hit.chunk];
+        span.set(
+            sc::retrieval_document(i, "metadata"),
+            serde_json::json!({ "document": chunk.document, "section": chunk.section_title })
+                .to_string(),
+        );
     }
     // The ranking as JSON, which viewers (Phoenix, the page) pretty-print.
     let ranking: Vec<serde_json::Value> = hits
@@ -299,6 +342,7 @@ pub(crate) async fn generate<C: ChatModel, E>(
     let chat = models.chat;
     let span = parent.child(SpanName::Generation);
     span.set(sc::LLM_MODEL_NAME, chat.model_name().to_string());
+    span.set(sc::LLM_REQUEST_MODEL_NAME, chat.model_name().to_string());
     span.set(sc::LLM_PROVIDER, chat.provider().to_string());
     span.set(sc::LLM_SYSTEM, chat.provider().to_string());
     span.set(sc::LLM_INVOCATION_PARAMETERS, chat.invocation_parameters());
@@ -334,6 +378,18 @@ pub(crate) async fn generate<C: ChatModel, E>(
         reply.usage.completion_tokens as i64,
     );
     span.set(sc::LLM_TOKEN_COUNT_TOTAL, reply.usage.total() as i64);
+    if let Some(model) = &reply.model {
+        span.set(sc::LLM_RESPONSE_MODEL_NAME, model.clone());
+    }
+    if let Some(reason) = &reply.finish_reason {
+        span.set(sc::LLM_FINISH_REASON, reason.clone());
+    }
+    let priced = reply.model.as_deref().unwrap_or(chat.model_name());
+    if let Some(cost) = pricing::cost(chat.provider(), priced, reply.usage) {
+        span.set(sc::LLM_COST_PROMPT, cost.prompt);
+        span.set(sc::LLM_COST_COMPLETION, cost.completion);
+        span.set(sc::LLM_COST_TOTAL, cost.total());
+    }
     span.set(
         sc::GENERATION_ANSWER_WORD_COUNT,
         text::words(&reply.content).len() as i64,

@@ -27,15 +27,53 @@ If the passages do not answer the question, say that it is not found in the hand
 const QUESTION: &str = "Question: ";
 const OBSERVATION: &str = "Observation: ";
 
-/// The messages of a RAG generation call.
-pub fn rag_messages(question: &str, passages: &[Passage]) -> Vec<Message> {
-    vec![
-        Message::system(RAG_SYSTEM),
-        Message::user(format!(
-            "Context:\n{}\n\n{QUESTION}{question}",
-            format_passages(passages)
-        )),
+/// The RAG user message, with `{context}` and `{question}` to fill in.
+pub const RAG_TEMPLATE: &str = "Context:\n{context}\n\nQuestion: {question}";
+/// Changes whenever [`RAG_TEMPLATE`] or [`RAG_SYSTEM`] does.
+pub const RAG_TEMPLATE_VERSION: &str = "rag-1";
+
+/// The variables of [`RAG_TEMPLATE`] for `question` over `passages`, as (name, value).
+pub fn rag_variables(question: &str, passages: &[Passage]) -> [(&'static str, String); 2] {
+    [
+        ("context", format_passages(passages)),
+        ("question", question.to_string()),
     ]
+}
+
+/// The messages of a RAG generation call: the system prompt and [`RAG_TEMPLATE`] filled.
+pub fn rag_messages(question: &str, passages: &[Passage]) -> Vec<Message> {
+    let user = render(RAG_TEMPLATE, &rag_variables(question, passages));
+    vec![Message::system(RAG_SYSTEM), Message::user(user)]
+}
+
+/// `template` with each `{name}` replaced by its value, in one pass (a value that holds
+/// `{…}` stays as it is).
+pub fn render(template: &str, variables: &[(&str, String)]) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let value = after.find('}').and_then(|close| {
+            let name = &after[..close];
+            variables
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| (v, close))
+        });
+        match value {
+            Some((v, close)) => {
+                out.push_str(v);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Passages, one per line.
@@ -208,6 +246,14 @@ mod tests {
         let msgs = rag_messages("How do I fly?", &p);
         assert_eq!(parse_passages(&msgs[1].content), p);
         assert_eq!(question_of(&msgs), Some("How do I fly?"));
+    }
+
+    #[test]
+    fn templates_fill_in_one_pass() {
+        let vars = [("a", "{b}".to_string()), ("b", "x".to_string())];
+        assert_eq!(render("{a} and {b} {c}", &vars), "{b} and x {c}");
+        let messages = rag_messages("Why?", &[]);
+        assert_eq!(messages[1].content, "Context:\n\n\nQuestion: Why?");
     }
 
     #[test]

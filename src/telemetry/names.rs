@@ -39,6 +39,8 @@ pub enum SpanName {
     AgentStep,
     Retrieval,
     CreateEmbeddings,
+    /// The RAG prompt template rendered with its variables.
+    Prompt,
     Generation,
     Tool(Tool),
     /// Root of the corpus embedded by a remote model.
@@ -64,6 +66,7 @@ impl SpanName {
             SpanName::AgentStep => "agent_step",
             SpanName::Retrieval => "retrieval",
             SpanName::CreateEmbeddings => "CreateEmbeddings",
+            SpanName::Prompt => "prompt",
             SpanName::Generation => "generation",
             SpanName::Tool(t) => t.as_str(),
             SpanName::IndexCorpus => "index_corpus",
@@ -81,6 +84,7 @@ impl SpanName {
             SpanName::AgentRun => SpanKind::Agent,
             SpanName::Retrieval | SpanName::RetrievalErrorExample => SpanKind::Retriever,
             SpanName::CreateEmbeddings => SpanKind::Embedding,
+            SpanName::Prompt => SpanKind::Prompt,
             SpanName::Generation => SpanKind::Llm,
             SpanName::Tool(_) => SpanKind::Tool,
         }

@@ -96,6 +96,10 @@ pub const OUTPUT_MIME_TYPE: &str = "output.mime_type";
 pub const PROJECT_NAME: &str = "openinference.project.name";
 pub const SERVICE_NAME: &str = "service.name";
 pub const SESSION_ID: &str = "session.id";
+/// A JSON object of what the run was asked to do.
+pub const METADATA: &str = "metadata";
+/// Labels to filter runs by (a list of strings).
+pub const TAG_TAGS: &str = "tag.tags";
 
 // OpenInference: LLM spans.
 pub const LLM_MODEL_NAME: &str = "llm.model_name";
@@ -105,6 +109,17 @@ pub const LLM_INVOCATION_PARAMETERS: &str = "llm.invocation_parameters";
 pub const LLM_TOKEN_COUNT_PROMPT: &str = "llm.token_count.prompt";
 pub const LLM_TOKEN_COUNT_COMPLETION: &str = "llm.token_count.completion";
 pub const LLM_TOKEN_COUNT_TOTAL: &str = "llm.token_count.total";
+/// The model asked for, and the one that answered (a provider may route elsewhere).
+pub const LLM_REQUEST_MODEL_NAME: &str = "llm.request.model_name";
+pub const LLM_RESPONSE_MODEL_NAME: &str = "llm.response.model_name";
+pub const LLM_FINISH_REASON: &str = "llm.finish_reason";
+/// USD, from the page's price table; absent when the price is not known.
+pub const LLM_COST_PROMPT: &str = "llm.cost.prompt";
+pub const LLM_COST_COMPLETION: &str = "llm.cost.completion";
+pub const LLM_COST_TOTAL: &str = "llm.cost.total";
+pub const LLM_PROMPT_TEMPLATE: &str = "llm.prompt_template.template";
+pub const LLM_PROMPT_TEMPLATE_VARIABLES: &str = "llm.prompt_template.variables";
+pub const LLM_PROMPT_TEMPLATE_VERSION: &str = "llm.prompt_template.version";
 
 /// `llm.input_messages.{i}.message.{field}` (field: `role` or `content`).
 pub fn llm_input_message(i: usize, field: &str) -> String {

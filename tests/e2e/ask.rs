@@ -30,6 +30,7 @@ async fn rag_question_shows_its_answer_and_spans() {
             ("rag_pipeline", "CHAIN", "OK"),
             ("retrieval", "RETRIEVER", "OK"),
             ("CreateEmbeddings", "EMBEDDING", "OK"),
+            ("prompt", "PROMPT", "OK"),
             ("generation", "LLM", "OK"),
         ]
     );
