@@ -42,7 +42,7 @@ async fn rag_question_shows_its_answer_and_spans() {
     let bars = page
         .js("return document.querySelectorAll('#waterfall .wf-row').length")
         .await;
-    assert_eq!(bars, 4);
+    assert_eq!(bars, 5);
 
     page.select_span("generation").await;
     let details = page.text("#details").await;
