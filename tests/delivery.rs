@@ -478,3 +478,50 @@ fn a_run_is_summed_up_in_words() {
         "Every trace is already exported."
     );
 }
+
+#[test]
+fn imported_traces_go_back_to_the_project_their_file_named() {
+    let file = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","name":"imported","kind":1,"startTimeUnixNano":"1","endTimeUnixNano":"2"}]}],
+      "resource":{"attributes":[{"key":"openinference.project.name","value":{"stringValue":"their-project"}}]}}]}"#;
+    let imported = ragtrace::telemetry::import::ImportJob::new(file.into())
+        .finish()
+        .unwrap();
+    let mut store = TraceStore::default();
+    store.add(traces(1));
+    store.add_imported(imported);
+    assert_eq!(store.traces[1].project.as_deref(), Some("their-project"));
+    let back = TraceRecord::from_saved(&store.traces[1].to_saved()).unwrap();
+    assert_eq!(back.project.as_deref(), Some("their-project"));
+
+    let spans = store.begin_export();
+    let groups = store.by_project(spans);
+    assert_eq!(groups.len(), 2);
+    assert_eq!((groups[0].0.as_deref(), groups[0].1.len()), (None, 2));
+    assert_eq!(
+        (groups[1].0.as_deref(), groups[1].1.len()),
+        (Some("their-project"), 1)
+    );
+    let page_target = target(ExportSettings::default(), "");
+    let script = Script::new(|_| Answer::status(200, ""));
+    for (project, spans) in groups {
+        block_on(deliver(
+            &script,
+            &page_target.for_project(project.as_deref()),
+            spans,
+        ));
+    }
+    let requests = script.requests.borrow();
+    let project_of = |r: &Request| {
+        r.headers
+            .iter()
+            .find(|(k, _)| *k == "x-project-name")
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(project_of(&requests[0]).as_deref(), Some("ragtrace"));
+    assert_eq!(project_of(&requests[1]).as_deref(), Some("their-project"));
+    let body = opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest::decode(
+        requests[1].body.as_slice(),
+    )
+    .unwrap();
+    assert!(format!("{body:?}").contains("their-project"));
+}

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::rows::ms_between;
 use crate::telemetry::delivery::{Outcome, SpanKey};
+use crate::telemetry::import::Imported;
 use crate::telemetry::names::SpanName;
 use crate::telemetry::otlp::{self, OtlpError};
 use crate::telemetry::semconv::StatusCode;
@@ -67,6 +68,9 @@ pub struct TraceRecord {
     pub trace_id: TraceId,
     pub spans: Vec<SpanData>,
     pub delivery: Delivery,
+    /// The Phoenix project an imported trace's resource named: it is exported there.
+    /// `None`: the page's own project.
+    pub project: Option<String>,
 }
 
 impl TraceRecord {
@@ -76,6 +80,7 @@ impl TraceRecord {
             trace_id,
             spans,
             delivery: Delivery::default(),
+            project: None,
         }
     }
 
@@ -169,6 +174,8 @@ struct Saved {
     /// Span ids (hex) set aside, and why.
     #[serde(default)]
     set_aside: Vec<(String, String)>,
+    #[serde(default)]
+    project: Option<String>,
 }
 
 impl TraceRecord {
@@ -185,6 +192,7 @@ impl TraceRecord {
                 .iter()
                 .map(|(s, why)| (s.to_string(), why.clone()))
                 .collect(),
+            project: self.project.clone(),
         };
         serde_json::to_string(&saved).expect("saved traces serialise")
     }
@@ -214,6 +222,7 @@ impl TraceRecord {
                 set_aside,
                 failure: saved.failure,
             },
+            project: saved.project,
         })
     }
 
@@ -361,6 +370,44 @@ impl TraceStore {
             }
         }
         touched
+    }
+
+    /// Files imported spans as [`TraceStore::add`] does, and notes the project each new
+    /// trace's resource named.
+    pub fn add_imported(&mut self, imported: Imported) -> Vec<TraceId> {
+        let projects: HashMap<TraceId, String> = imported
+            .iter()
+            .filter_map(|(p, s)| Some((s.span_context.trace_id(), p.clone()?)))
+            .collect();
+        let touched = self.add(imported.into_iter().map(|(_, s)| s).collect());
+        for t in &mut self.traces {
+            if t.project.is_none() {
+                t.project = projects.get(&t.trace_id).cloned();
+            }
+        }
+        touched
+    }
+
+    /// `spans` of this store grouped by the project their trace goes to (`None`: the
+    /// page's), in order of first appearance.
+    pub fn by_project(&self, spans: Vec<SpanData>) -> Vec<(Option<String>, Vec<SpanData>)> {
+        let project: HashMap<TraceId, Option<String>> = self
+            .traces
+            .iter()
+            .map(|t| (t.trace_id, t.project.clone()))
+            .collect();
+        let mut groups: Vec<(Option<String>, Vec<SpanData>)> = Vec::new();
+        for span in spans {
+            let p = project
+                .get(&span.span_context.trace_id())
+                .cloned()
+                .flatten();
+            match groups.iter_mut().find(|(g, _)| *g == p) {
+                Some((_, g)) => g.push(span),
+                None => groups.push((p, vec![span])),
+            }
+        }
+        groups
     }
 
     /// Marks every pending span as being sent and returns them, oldest trace first.

@@ -102,6 +102,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Adds what a run to another project did (the first stop stands).
+    pub fn merge(&mut self, other: Outcome) {
+        self.delivered.extend(other.delivered);
+        self.set_aside.extend(other.set_aside);
+        self.warnings.extend(other.warnings);
+        self.requests += other.requests;
+        self.stopped = self.stopped.take().or(other.stopped);
+    }
+
     /// A finished run in words: what went where, what was set aside, the warnings. A
     /// run that sent nothing found everything delivered (by another tab, meanwhile).
     pub fn summary(&self, project: &str) -> String {

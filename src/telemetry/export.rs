@@ -131,6 +131,14 @@ impl ExportTarget {
         })
     }
 
+    /// The same target, filing spans under `project` instead (an imported trace's own).
+    pub fn for_project(&self, project: Option<&str>) -> ExportTarget {
+        ExportTarget {
+            project: project.unwrap_or(&self.project).to_string(),
+            ..self.clone()
+        }
+    }
+
     /// The request headers (the client adds `content-encoding` when it gzips).
     pub fn headers(&self) -> Vec<(&'static str, String)> {
         let mut h = vec![

@@ -12,12 +12,18 @@ use super::otlp::{self, OtlpError};
 /// Bytes of text scanned, or of spans converted, per step (about 10 ms of work).
 pub const BYTES_PER_STEP: usize = 1 << 20;
 
-/// One `scopeSpans` entry: where its scope and each of its spans lie in the text.
+/// One `scopeSpans` entry: where its resource, its scope and each of its spans lie in
+/// the text.
 #[derive(Debug, Default, Clone, PartialEq)]
 struct ScopeSpans {
+    resource: Option<Range<usize>>,
     scope: Option<Range<usize>>,
     spans: Vec<Range<usize>>,
 }
+
+/// Spans read from a file, and the Phoenix project their resource names (re-exported
+/// there rather than to the page's project).
+pub type Imported = Vec<(Option<String>, SpanData)>;
 
 /// An import under way: first the scan, then the conversion.
 pub struct ImportJob {
@@ -26,7 +32,7 @@ pub struct ImportJob {
     scanned: bool,
     /// The next (group, first span) to convert.
     at: (usize, usize),
-    spans: Vec<SpanData>,
+    spans: Imported,
 }
 
 impl ImportJob {
@@ -58,14 +64,16 @@ impl ImportJob {
             bytes += group.spans[end].len();
             end += 1;
         }
-        // The batch as a request of its own: the scope, and the spans as written.
+        // The batch as a request of its own: the resource, the scope, and the spans as
+        // written.
+        let resource = group.resource.clone().map_or("null", |r| &self.text[r]);
         let scope = group.scope.clone().map_or("null", |r| &self.text[r]);
         let spans: Vec<&str> = group.spans[first..end]
             .iter()
             .map(|r| &self.text[r.clone()])
             .collect();
         let request = format!(
-            r#"{{"resourceSpans":[{{"scopeSpans":[{{"scope":{scope},"spans":[{}]}}]}}]}}"#,
+            r#"{{"resourceSpans":[{{"resource":{resource},"scopeSpans":[{{"scope":{scope},"spans":[{}]}}]}}]}}"#,
             spans.join(",")
         );
         self.spans.extend(otlp::spans_of_json(&request)?);
@@ -87,8 +95,8 @@ impl ImportJob {
         }
     }
 
-    /// Every span of the file; a file without spans is an error.
-    pub fn finish(mut self) -> Result<Vec<SpanData>, OtlpError> {
+    /// Every span of the file with its project; a file without spans is an error.
+    pub fn finish(mut self) -> Result<Imported, OtlpError> {
         while !self.step()? {}
         if self.spans.is_empty() {
             return Err(OtlpError::NoSpans);
@@ -97,8 +105,9 @@ impl ImportJob {
     }
 }
 
-/// Both spellings of the `scopeSpans` field.
+/// Both spellings of the `scopeSpans` and `resourceSpans` fields.
 const SCOPE_SPANS: &[&str] = &["scopeSpans", "scope_spans"];
+const RESOURCE_SPANS: &[&str] = &["resourceSpans", "resource_spans"];
 
 fn named(key: &Option<String>, names: &[&str]) -> bool {
     key.as_deref().is_some_and(|k| names.contains(&k))
@@ -124,6 +133,9 @@ struct Frame {
 struct Scanner {
     stack: Vec<Frame>,
     groups: Vec<ScopeSpans>,
+    /// The `resource` of the `resourceSpans` entry being read, and its first group.
+    resource: Option<Range<usize>>,
+    first_group: usize,
     /// The next byte to read.
     at: usize,
 }
@@ -141,6 +153,7 @@ impl Scanner {
     fn advance(&mut self, text: &str, budget: usize) -> Result<bool, OtlpError> {
         let bytes = text.as_bytes();
         let (stack, groups) = (&mut self.stack, &mut self.groups);
+        let (resource, first_group) = (&mut self.resource, &mut self.first_group);
         let broken = |what: &str, at: usize| {
             OtlpError::Json(serde::de::Error::custom(format!(
                 "{what} at byte {at}: the file is not JSON"
@@ -179,8 +192,15 @@ impl Scanner {
                         None => (None, false),
                     };
                     let object = open == b'{';
+                    if object && element && named(&under, RESOURCE_SPANS) {
+                        *resource = None;
+                        *first_group = groups.len();
+                    }
                     if object && element && named(&under, SCOPE_SPANS) {
-                        groups.push(ScopeSpans::default());
+                        groups.push(ScopeSpans {
+                            resource: resource.clone(),
+                            ..ScopeSpans::default()
+                        });
                     }
                     stack.push(Frame {
                         object,
@@ -202,6 +222,16 @@ impl Scanner {
                     let in_group = stack
                         .last()
                         .is_some_and(|t| t.object && named(&t.under, SCOPE_SPANS));
+                    let in_resource_spans = stack
+                        .last()
+                        .is_some_and(|t| t.object && named(&t.under, RESOURCE_SPANS));
+                    if !frame.element && in_resource_spans && named(&frame.under, &["resource"]) {
+                        // It may come before or after the scopeSpans it belongs to.
+                        *resource = Some(range.clone());
+                        for g in &mut groups[*first_group..] {
+                            g.resource = Some(range.clone());
+                        }
+                    }
                     if let Some(group) = groups.last_mut() {
                         if frame.object && frame.element && named(&frame.under, &["spans"]) {
                             group.spans.push(range);
@@ -258,7 +288,7 @@ mod tests {
         assert_eq!(job.progress(), "400 of 400 spans");
         let read = job.finish().unwrap();
         assert_eq!(read.len(), 400);
-        assert_eq!(read[0].instrumentation_scope.name(), "big");
+        assert_eq!(read[0].1.instrumentation_scope.name(), "big");
 
         let broken = text.replace(&format!("{:016x}", 399), "zz");
         assert!(
@@ -269,17 +299,24 @@ mod tests {
 
     #[test]
     fn the_scan_finds_scopes_and_spans_however_they_are_written() {
-        let text = r#"{"resource_spans":[{"resource":{"attributes":[]},"scope_spans":[
+        let text = r#"{"resource_spans":[{"scope_spans":[
             {"spans":[{"name":"a \"}]\" b"},{"name":"c"}],"scope":{"name":"s"}},
-            {"scope":null,"spans":[]}]}]}
+            {"scope":null,"spans":[]}],"resource":{"attributes":[]}}]}
             {"resourceSpans":[{"scopeSpans":[{"scope":{"name":"t"},"spans":[{"name":"d"}]}]}]}"#;
         let groups = scan(text).unwrap();
         assert_eq!(groups.len(), 3);
         let spans: Vec<&str> = groups[0].spans.iter().map(|r| &text[r.clone()]).collect();
         assert_eq!(spans, [r#"{"name":"a \"}]\" b"}"#, r#"{"name":"c"}"#]);
         assert_eq!(&text[groups[0].scope.clone().unwrap()], r#"{"name":"s"}"#);
-        assert_eq!(groups[1], ScopeSpans::default());
+        assert!(groups[1].spans.is_empty() && groups[1].scope.is_none());
         assert_eq!(&text[groups[2].scope.clone().unwrap()], r#"{"name":"t"}"#);
+        // The resource stands after its scopeSpans in the first request.
+        assert_eq!(
+            &text[groups[0].resource.clone().unwrap()],
+            r#"{"attributes":[]}"#
+        );
+        assert_eq!(groups[0].resource, groups[1].resource);
+        assert_eq!(groups[2].resource, None);
         for broken in ["{", "{]", "[\"x", "}"] {
             assert!(scan(broken).is_err(), "{broken}");
         }

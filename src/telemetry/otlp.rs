@@ -23,7 +23,7 @@ use prost::Message;
 use thiserror::Error;
 
 use super::import::ImportJob;
-use super::otlp_json;
+use super::{otlp_json, semconv};
 
 /// Phoenix (like most collectors) refuses bodies over 4 MB.
 pub const MAX_BATCH_BYTES: usize = 4 * 1024 * 1024;
@@ -92,14 +92,35 @@ pub fn to_json(spans: Vec<SpanData>, resource: &Resource) -> String {
 /// is returned. The page reads big files a slice at a time with
 /// [`super::import::ImportJob`]; this is the same, at once.
 pub fn from_json(json: &str) -> Result<Vec<SpanData>, OtlpError> {
-    ImportJob::new(json.to_string()).finish()
+    Ok(ImportJob::new(json.to_string())
+        .finish()?
+        .into_iter()
+        .map(|(_, span)| span)
+        .collect())
 }
 
-/// The spans of every request in `json`, normalised first.
-pub(super) fn spans_of_json(json: &str) -> Result<Vec<SpanData>, OtlpError> {
+/// The spans of every request in `json`, normalised first, each with the Phoenix
+/// project its resource names (`openinference.project.name`), if any.
+pub(super) fn spans_of_json(json: &str) -> Result<Vec<(Option<String>, SpanData)>, OtlpError> {
     let mut spans = Vec::new();
     for request in otlp_json::requests(json)? {
-        spans.extend(spans_of(serde_json::from_value(request)?)?);
+        let request: ExportTraceServiceRequest = serde_json::from_value(request)?;
+        for rs in request.resource_spans {
+            let project = rs.resource.as_ref().and_then(|r| {
+                r.attributes.iter().find_map(|kv| {
+                    (kv.key == semconv::PROJECT_NAME).then(|| match &kv.value {
+                        Some(AnyValue {
+                            value: Some(any_value::Value::StringValue(p)),
+                        }) => Some(p.clone()),
+                        _ => None,
+                    })?
+                })
+            });
+            let request = ExportTraceServiceRequest {
+                resource_spans: vec![rs],
+            };
+            spans.extend(spans_of(request)?.into_iter().map(|s| (project.clone(), s)));
+        }
     }
     Ok(spans)
 }

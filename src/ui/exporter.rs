@@ -151,7 +151,16 @@ impl Exporter {
             format!("Sending {} spans to {} …", spans.len(), target.url),
         );
         let client = self.client.get_value();
-        let outcome = deliver(&*client, target, spans).await;
+        // Imported traces go to the project their file named.
+        let groups = self.store.with_untracked(|s| s.by_project(spans));
+        let mut outcome = Outcome::default();
+        for (project, spans) in groups {
+            if outcome.stopped.is_some() {
+                break; // the rest stays pending, as after any stop
+            }
+            let target = target.for_project(project.as_deref());
+            outcome.merge(deliver(&*client, &target, spans).await);
+        }
         self.store.update(|s| s.finish_export(&outcome));
         self.tell_tabs(&StoreChange::delivered(&outcome.delivered));
         outcome
@@ -218,9 +227,22 @@ impl Exporter {
             return;
         }
         let client = self.client.get_value();
-        for (request, keys) in
-            delivery::keepalive_requests(&target, spans, delivery::KEEPALIVE_BUDGET)
-        {
+        let groups = self.store.with_untracked(|s| s.by_project(spans));
+        let mut budget = delivery::KEEPALIVE_BUDGET;
+        let requests = groups.into_iter().flat_map(|(project, spans)| {
+            let requests = delivery::keepalive_requests(
+                &target.for_project(project.as_deref()),
+                spans,
+                budget,
+            );
+            budget -= requests
+                .iter()
+                .map(|(r, _)| r.body.len())
+                .sum::<usize>()
+                .min(budget);
+            requests
+        });
+        for (request, keys) in requests.collect::<Vec<_>>() {
             let client = client.clone();
             self.flushing
                 .update_value(|f| f.extend(keys.iter().copied()));

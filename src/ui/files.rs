@@ -3,11 +3,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use opentelemetry_sdk::trace::SpanData;
 
 use super::exporter::Exporter;
 use crate::browser;
-use crate::telemetry::import::ImportJob;
+use crate::telemetry::import::{ImportJob, Imported};
 use crate::telemetry::otlp;
 use crate::telemetry::provider;
 
@@ -17,7 +16,7 @@ const MAX_IMPORT_BYTES: f64 = 50.0 * 1024.0 * 1024.0;
 impl Exporter {
     /// Converts `text` a slice at a time, letting the page paint (and say how far it
     /// got) between slices; all the spans, or why none.
-    async fn read_spans(self, text: String, name: &str) -> Result<Vec<SpanData>, String> {
+    async fn read_spans(self, text: String, name: &str) -> Result<Imported, String> {
         let mut job = ImportJob::new(text);
         loop {
             browser::yield_to_page().await;
@@ -80,7 +79,10 @@ impl Exporter {
             match parsed {
                 Ok(spans) => {
                     let n = spans.len();
-                    let traces = self.store.try_update(|s| s.add(spans)).unwrap_or_default();
+                    let traces = self
+                        .store
+                        .try_update(|s| s.add_imported(spans))
+                        .unwrap_or_default();
                     self.say(
                         false,
                         format!(
