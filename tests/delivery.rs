@@ -487,26 +487,35 @@ fn imported_traces_go_back_to_the_project_their_file_named() {
         .finish()
         .unwrap();
     let mut store = TraceStore::default();
-    store.add(traces(1));
+    let own = traces(1);
+    store.add(own.clone());
     store.add_imported(imported);
-    assert_eq!(store.traces[1].project.as_deref(), Some("their-project"));
+    // The page's own trace, imported again (as from its own download), stays its own.
+    let provider_resource = ragtrace::telemetry::provider::resource("elsewhere");
+    store.add_imported(
+        own.into_iter()
+            .map(|s| (Some(provider_resource.clone()), s))
+            .collect(),
+    );
+    let their = store.traces[1].resource.clone().unwrap();
+    assert_eq!(otlp::project_of(&their).as_deref(), Some("their-project"));
+    assert!(store.traces[0].resource.is_none(), "the page's own trace");
     let back = TraceRecord::from_saved(&store.traces[1].to_saved()).unwrap();
-    assert_eq!(back.project.as_deref(), Some("their-project"));
+    assert_eq!(back.resource.as_ref(), Some(&their));
+    let own = TraceRecord::from_saved(&store.traces[0].to_saved()).unwrap();
+    assert!(own.resource.is_none(), "stays the page's after a reload");
 
     let spans = store.begin_export();
-    let groups = store.by_project(spans);
+    let groups = store.by_resource(spans);
     assert_eq!(groups.len(), 2);
-    assert_eq!((groups[0].0.as_deref(), groups[0].1.len()), (None, 2));
-    assert_eq!(
-        (groups[1].0.as_deref(), groups[1].1.len()),
-        (Some("their-project"), 1)
-    );
+    assert_eq!((groups[0].0.as_ref(), groups[0].1.len()), (None, 2));
+    assert_eq!((groups[1].0.as_ref(), groups[1].1.len()), (Some(&their), 1));
     let page_target = target(ExportSettings::default(), "");
     let script = Script::new(|_| Answer::status(200, ""));
-    for (project, spans) in groups {
+    for (resource, spans) in groups {
         block_on(deliver(
             &script,
-            &page_target.for_project(project.as_deref()),
+            &page_target.for_resource(resource.as_ref()),
             spans,
         ));
     }

@@ -8,11 +8,13 @@ use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, Status, TraceId};
 use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::Resource;
 use serde::{Deserialize, Serialize};
 
 use super::rows::ms_between;
 use crate::telemetry::delivery::{Outcome, SpanKey};
-use crate::telemetry::import::Imported;
+use crate::telemetry::export::DEFAULT_PROJECT;
+use crate::telemetry::import::{ImportJob, Imported};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::otlp::{self, OtlpError};
 use crate::telemetry::semconv::StatusCode;
@@ -68,9 +70,9 @@ pub struct TraceRecord {
     pub trace_id: TraceId,
     pub spans: Vec<SpanData>,
     pub delivery: Delivery,
-    /// The Phoenix project an imported trace's resource named: it is exported there.
-    /// `None`: the page's own project.
-    pub project: Option<String>,
+    /// The resource an imported trace was recorded under: it is exported under it, to
+    /// the project it names. `None`: the page's own trace.
+    pub resource: Option<Resource>,
 }
 
 impl TraceRecord {
@@ -80,7 +82,7 @@ impl TraceRecord {
             trace_id,
             spans,
             delivery: Delivery::default(),
-            project: None,
+            resource: None,
         }
     }
 
@@ -174,8 +176,9 @@ struct Saved {
     /// Span ids (hex) set aside, and why.
     #[serde(default)]
     set_aside: Vec<(String, String)>,
+    /// Recorded elsewhere and imported: the OTLP carries the trace's own resource.
     #[serde(default)]
-    project: Option<String>,
+    imported: bool,
 }
 
 impl TraceRecord {
@@ -183,7 +186,12 @@ impl TraceRecord {
     pub fn to_saved(&self) -> String {
         let d = &self.delivery;
         let saved = Saved {
-            otlp: otlp::to_json(self.spans.clone(), &provider::resource("ragtrace")),
+            otlp: otlp::to_json(
+                self.spans.clone(),
+                self.resource
+                    .as_ref()
+                    .unwrap_or(&provider::resource(DEFAULT_PROJECT)),
+            ),
             exported: false,
             failure: d.failure.clone(),
             sent: d.sent.iter().map(SpanId::to_string).collect(),
@@ -192,7 +200,7 @@ impl TraceRecord {
                 .iter()
                 .map(|(s, why)| (s.to_string(), why.clone()))
                 .collect(),
-            project: self.project.clone(),
+            imported: self.resource.is_some(),
         };
         serde_json::to_string(&saved).expect("saved traces serialise")
     }
@@ -200,7 +208,12 @@ impl TraceRecord {
     /// A trace back from [`TraceRecord::to_saved`]'s text.
     pub fn from_saved(text: &str) -> Result<TraceRecord, OtlpError> {
         let saved: Saved = serde_json::from_str(text)?;
-        let spans = otlp::from_json(&saved.otlp)?;
+        let read = ImportJob::new(saved.otlp).finish()?;
+        let resource = read
+            .first()
+            .and_then(|(r, _)| r.clone())
+            .filter(|_| saved.imported);
+        let spans: Vec<SpanData> = read.into_iter().map(|(_, s)| s).collect();
         let trace_id = spans[0].span_context.trace_id();
         let id = |hex: &str| SpanId::from_hex(hex).ok();
         let sent = if saved.exported {
@@ -222,7 +235,7 @@ impl TraceRecord {
                 set_aside,
                 failure: saved.failure,
             },
-            project: saved.project,
+            resource,
         })
     }
 
@@ -372,39 +385,43 @@ impl TraceStore {
         touched
     }
 
-    /// Files imported spans as [`TraceStore::add`] does, and notes the project each new
-    /// trace's resource named.
+    /// Files imported spans as [`TraceStore::add`] does, and keeps the resource each
+    /// new trace was recorded under.
     pub fn add_imported(&mut self, imported: Imported) -> Vec<TraceId> {
-        let projects: HashMap<TraceId, String> = imported
+        let known: HashSet<TraceId> = self.traces.iter().map(|t| t.trace_id).collect();
+        let resources: HashMap<TraceId, Resource> = imported
             .iter()
-            .filter_map(|(p, s)| Some((s.span_context.trace_id(), p.clone()?)))
+            .filter_map(|(r, s)| Some((s.span_context.trace_id(), r.clone()?)))
             .collect();
         let touched = self.add(imported.into_iter().map(|(_, s)| s).collect());
-        for t in &mut self.traces {
-            if t.project.is_none() {
-                t.project = projects.get(&t.trace_id).cloned();
-            }
+        // A trace the page already had stays the page's.
+        for t in self
+            .traces
+            .iter_mut()
+            .filter(|t| !known.contains(&t.trace_id))
+        {
+            t.resource = resources.get(&t.trace_id).cloned();
         }
         touched
     }
 
-    /// `spans` of this store grouped by the project their trace goes to (`None`: the
+    /// `spans` of this store grouped by the resource their trace goes under (`None`: the
     /// page's), in order of first appearance.
-    pub fn by_project(&self, spans: Vec<SpanData>) -> Vec<(Option<String>, Vec<SpanData>)> {
-        let project: HashMap<TraceId, Option<String>> = self
+    pub fn by_resource(&self, spans: Vec<SpanData>) -> Vec<(Option<Resource>, Vec<SpanData>)> {
+        let resource: HashMap<TraceId, Option<Resource>> = self
             .traces
             .iter()
-            .map(|t| (t.trace_id, t.project.clone()))
+            .map(|t| (t.trace_id, t.resource.clone()))
             .collect();
-        let mut groups: Vec<(Option<String>, Vec<SpanData>)> = Vec::new();
+        let mut groups: Vec<(Option<Resource>, Vec<SpanData>)> = Vec::new();
         for span in spans {
-            let p = project
+            let r = resource
                 .get(&span.span_context.trace_id())
                 .cloned()
                 .flatten();
-            match groups.iter_mut().find(|(g, _)| *g == p) {
+            match groups.iter_mut().find(|(g, _)| *g == r) {
                 Some((_, g)) => g.push(span),
-                None => groups.push((p, vec![span])),
+                None => groups.push((r, vec![span])),
             }
         }
         groups

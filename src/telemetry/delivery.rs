@@ -27,7 +27,7 @@ use prost::Message;
 use thiserror::Error;
 
 use super::export::ExportTarget;
-use super::{otlp, provider, redact};
+use super::{otlp, redact};
 use crate::http::{self, HttpClient, HttpError, Request};
 use crate::secret::scrub;
 
@@ -153,7 +153,7 @@ pub async fn deliver<C: HttpClient>(
     target: &ExportTarget,
     spans: Vec<SpanData>,
 ) -> Outcome {
-    let resource = provider::resource(&target.project);
+    let resource = target.resource();
     let mut work = otlp::batches(outgoing(target, spans), &resource, otlp::MAX_BATCH_BYTES);
     work.reverse(); // a stack whose top is the oldest batch
     let mut outcome = Outcome::default();
@@ -194,7 +194,7 @@ pub fn keepalive_requests(
     spans: Vec<SpanData>,
     budget: usize,
 ) -> Vec<(Request, Vec<SpanKey>)> {
-    let resource = provider::resource(&target.project);
+    let resource = target.resource();
     let headers = target.headers();
     let header_bytes: usize = headers.iter().map(|(k, v)| k.len() + v.len() + 4).sum();
     let mut left = budget;

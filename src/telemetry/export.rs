@@ -10,7 +10,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use opentelemetry_sdk::Resource;
+
 use super::redact::Redaction;
+use super::{otlp, provider};
 use crate::http;
 use crate::secret::ApiKey;
 
@@ -82,6 +85,8 @@ pub struct ExportTarget {
     /// switches as they are now.
     pub redaction: Redaction,
     pub timeout: Duration,
+    /// The resource spans go under; `None`: the page's, naming `project`.
+    pub resource: Option<Resource>,
 }
 
 impl ExportTarget {
@@ -128,15 +133,28 @@ impl ExportTarget {
             origin: origin.to_string(),
             redaction: settings.redaction,
             timeout: Duration::from_secs_f64(settings.timeout_s),
+            resource: None,
         })
     }
 
-    /// The same target, filing spans under `project` instead (an imported trace's own).
-    pub fn for_project(&self, project: Option<&str>) -> ExportTarget {
+    /// The same target for spans recorded under `resource` (an imported trace's own):
+    /// sent under it, to the project it names, if any. `None`: this target as it is.
+    pub fn for_resource(&self, resource: Option<&Resource>) -> ExportTarget {
+        let Some(resource) = resource else {
+            return self.clone();
+        };
         ExportTarget {
-            project: project.unwrap_or(&self.project).to_string(),
+            project: otlp::project_of(resource).unwrap_or_else(|| self.project.clone()),
+            resource: Some(resource.clone()),
             ..self.clone()
         }
+    }
+
+    /// The resource the spans go under.
+    pub fn resource(&self) -> Resource {
+        self.resource
+            .clone()
+            .unwrap_or_else(|| provider::resource(&self.project))
     }
 
     /// The request headers (the client adds `content-encoding` when it gzips).

@@ -6,6 +6,7 @@
 use std::ops::Range;
 
 use opentelemetry_sdk::trace::SpanData;
+use opentelemetry_sdk::Resource;
 
 use super::otlp::{self, OtlpError};
 
@@ -21,9 +22,9 @@ struct ScopeSpans {
     spans: Vec<Range<usize>>,
 }
 
-/// Spans read from a file, and the Phoenix project their resource names (re-exported
-/// there rather than to the page's project).
-pub type Imported = Vec<(Option<String>, SpanData)>;
+/// Spans read from a file, each with the resource it was recorded under (re-exported
+/// under it, and to the Phoenix project it names, rather than the page's).
+pub type Imported = Vec<(Option<Resource>, SpanData)>;
 
 /// An import under way: first the scan, then the conversion.
 pub struct ImportJob {
@@ -95,7 +96,7 @@ impl ImportJob {
         }
     }
 
-    /// Every span of the file with its project; a file without spans is an error.
+    /// Every span of the file with its resource; a file without spans is an error.
     pub fn finish(mut self) -> Result<Imported, OtlpError> {
         while !self.step()? {}
         if self.spans.is_empty() {

@@ -99,30 +99,36 @@ pub fn from_json(json: &str) -> Result<Vec<SpanData>, OtlpError> {
         .collect())
 }
 
-/// The spans of every request in `json`, normalised first, each with the Phoenix
-/// project its resource names (`openinference.project.name`), if any.
-pub(super) fn spans_of_json(json: &str) -> Result<Vec<(Option<String>, SpanData)>, OtlpError> {
+/// The spans of every request in `json`, normalised first, each with the resource it
+/// was recorded under (`None` when the file gives none).
+pub(super) fn spans_of_json(json: &str) -> Result<Vec<(Option<Resource>, SpanData)>, OtlpError> {
     let mut spans = Vec::new();
     for request in otlp_json::requests(json)? {
         let request: ExportTraceServiceRequest = serde_json::from_value(request)?;
-        for rs in request.resource_spans {
-            let project = rs.resource.as_ref().and_then(|r| {
-                r.attributes.iter().find_map(|kv| {
-                    (kv.key == semconv::PROJECT_NAME).then(|| match &kv.value {
-                        Some(AnyValue {
-                            value: Some(any_value::Value::StringValue(p)),
-                        }) => Some(p.clone()),
-                        _ => None,
-                    })?
-                })
+        for mut rs in request.resource_spans {
+            let resource = rs.resource.take().map(|r| {
+                Resource::builder_empty()
+                    .with_attributes(key_values(r.attributes))
+                    .build()
             });
             let request = ExportTraceServiceRequest {
                 resource_spans: vec![rs],
             };
-            spans.extend(spans_of(request)?.into_iter().map(|s| (project.clone(), s)));
+            spans.extend(
+                spans_of(request)?
+                    .into_iter()
+                    .map(|s| (resource.clone(), s)),
+            );
         }
     }
     Ok(spans)
+}
+
+/// The Phoenix project `resource` names (`openinference.project.name`), if any.
+pub fn project_of(resource: &Resource) -> Option<String> {
+    resource
+        .get(&opentelemetry::Key::from_static_str(semconv::PROJECT_NAME))
+        .map(|v| v.to_string())
 }
 
 fn spans_of(req: ExportTraceServiceRequest) -> Result<Vec<SpanData>, OtlpError> {

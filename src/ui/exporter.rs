@@ -151,14 +151,14 @@ impl Exporter {
             format!("Sending {} spans to {} …", spans.len(), target.url),
         );
         let client = self.client.get_value();
-        // Imported traces go to the project their file named.
-        let groups = self.store.with_untracked(|s| s.by_project(spans));
+        // Imported traces go under their own resource, to the project it names.
+        let groups = self.store.with_untracked(|s| s.by_resource(spans));
         let mut outcome = Outcome::default();
-        for (project, spans) in groups {
+        for (resource, spans) in groups {
             if outcome.stopped.is_some() {
                 break; // the rest stays pending, as after any stop
             }
-            let target = target.for_project(project.as_deref());
+            let target = target.for_resource(resource.as_ref());
             outcome.merge(deliver(&*client, &target, spans).await);
         }
         self.store.update(|s| s.finish_export(&outcome));
@@ -227,11 +227,11 @@ impl Exporter {
             return;
         }
         let client = self.client.get_value();
-        let groups = self.store.with_untracked(|s| s.by_project(spans));
+        let groups = self.store.with_untracked(|s| s.by_resource(spans));
         let mut budget = delivery::KEEPALIVE_BUDGET;
-        let requests = groups.into_iter().flat_map(|(project, spans)| {
+        let requests = groups.into_iter().flat_map(|(resource, spans)| {
             let requests = delivery::keepalive_requests(
-                &target.for_project(project.as_deref()),
+                &target.for_resource(resource.as_ref()),
                 spans,
                 budget,
             );
