@@ -233,3 +233,99 @@ fn llm_spans_name_both_models_the_finish_and_the_cost_when_it_is_known() {
     assert!(attr(llm, "llm.cost.total").is_none());
     assert_eq!(attr(llm, "llm.token_count.total").as_deref(), Some("1100"));
 }
+
+/// A server whose model calls tools: `retrieve` with the question first, then `finish`.
+fn tool_server(request: &Request) -> Answer {
+    let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+    if request.url.ends_with("/embeddings") || body["tools"].is_null() {
+        return server(request);
+    }
+    let answered = body["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["role"] == "tool");
+    let (id, name, args) = if answered {
+        (
+            "call_2",
+            "finish",
+            r#"{\"answer\":\"Thirty days [international-work:1].\"}"#,
+        )
+    } else {
+        (
+            "call_1",
+            "retrieve",
+            r#"{\"query\":\"international work limit\"}"#,
+        )
+    };
+    let first = format!(
+        "data: {{\"choices\":[{{\"delta\":{{\"tool_calls\":[{{\"index\":0,\"id\":\"{id}\",\"function\":{{\"name\":\"{name}\",\"arguments\":\"{args}\"}}}}]}}}}]}}\n\n"
+    );
+    Answer::chunks(200, &[&first, "data: [DONE]\n\n"])
+}
+
+#[test]
+fn the_agent_calls_its_tools_through_the_api_and_answers_each_call_by_its_id() {
+    let session = Session::new("p", "tab".into());
+    let remote = client("local", Script::new(tool_server));
+    let asked = block_on(session.ask(
+        &indexed(1),
+        Some(&remote),
+        QUESTION,
+        Mode::Agent,
+        &Redaction::default(),
+        None,
+    ));
+    assert_eq!(
+        asked.result.unwrap().text,
+        "Thirty days [international-work:1]."
+    );
+    let named = |n: &str| {
+        asked
+            .spans
+            .iter()
+            .filter(|s| s.name == n)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(named("agent_step").len(), 2);
+    assert_eq!(
+        attr(named("retrieve")[0], "tool.id").as_deref(),
+        Some("call_1")
+    );
+    assert_eq!(
+        attr(named("finish")[0], "tool.id").as_deref(),
+        Some("call_2")
+    );
+    let first_llm = named("generation")
+        .into_iter()
+        .min_by_key(|s| s.start_time)
+        .unwrap();
+    assert!(attr(first_llm, "llm.tools.0.tool.json_schema")
+        .unwrap()
+        .contains("\"retrieve\""));
+    assert_eq!(
+        attr(
+            first_llm,
+            "llm.output_messages.0.message.tool_calls.0.tool_call.function.name"
+        )
+        .as_deref(),
+        Some("retrieve")
+    );
+    // The second call read the first's result, sent back as a tool message by its id.
+    let requests = remote.transport().requests.borrow();
+    let chats: Vec<serde_json::Value> = requests
+        .iter()
+        .filter(|r| r.url.ends_with("/chat/completions"))
+        .map(|r| serde_json::from_slice(&r.body).unwrap())
+        .collect();
+    let last = chats[1]["messages"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["role"].as_str(), last["tool_call_id"].as_str()),
+        (Some("tool"), Some("call_1"))
+    );
+}

@@ -52,8 +52,8 @@ fn streams_deltas_across_chunk_boundaries_and_reads_usage() {
     let script = Script::answers(vec![Answer::chunks(200, &STREAM)]);
     let client = OpenAi::new(config(), &script, EmbeddingCache::default());
     let mut heard = Heard::default();
-    let reply =
-        block_on(client.chat(&[Message::system("s"), Message::user("q")], &mut heard)).unwrap();
+    let reply = block_on(client.chat(&[Message::system("s"), Message::user("q")], &[], &mut heard))
+        .unwrap();
     assert_eq!(reply.content, "Thirty days.");
     assert_eq!(heard.deltas, ["Thirty ", "days."]);
     assert_eq!(
@@ -85,8 +85,11 @@ fn broken_streams_are_malformed_not_panics() {
 /// One chat call of a client over `script`.
 fn chat(script: Script) -> Result<ragtrace::model::ChatResponse, ModelError> {
     block_on(
-        OpenAi::new(config(), &script, EmbeddingCache::default())
-            .chat(&[Message::user("q")], &mut ()),
+        OpenAi::new(config(), &script, EmbeddingCache::default()).chat(
+            &[Message::user("q")],
+            &[],
+            &mut (),
+        ),
     )
 }
 
@@ -153,8 +156,11 @@ fn only_429_502_503_504_are_retried_after_their_delay() {
     ]);
     let mut heard = Heard::default();
     let reply = block_on(
-        OpenAi::new(config(), &script, EmbeddingCache::default())
-            .chat(&[Message::user("q")], &mut heard),
+        OpenAi::new(config(), &script, EmbeddingCache::default()).chat(
+            &[Message::user("q")],
+            &[],
+            &mut heard,
+        ),
     )
     .unwrap();
     assert_eq!(reply.content, "Thirty days.");
@@ -255,4 +261,48 @@ fn settings_choose_offline_or_say_what_is_wrong() {
     );
     let err = OpenAiConfig::parse(&ModelSettings::default(), "sk-\u{00e9}t\u{00e9}").unwrap_err();
     assert!(err.to_string().contains("API key"), "{err}");
+}
+
+#[test]
+fn tool_calls_stream_in_pieces_and_tool_results_go_back_by_id() {
+    let stream = [
+        "data: {\"model\":\"gpt-4.1-mini-2025-04-14\",\"choices\":[{\"delta\":{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[{\"index\":0,\"id\":\"call_abc\",\"type\":\"function\",\"function\":{\"name\":\"retrieve\",\"arguments\":\"\"}}]}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\"{\\\"query\\\":\\\"leave\"}}]}}]}\n\n",
+        "data: {\"choices\":[{\"delta\":{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":\" days\\\"}\"}}]},\"finish_reason\":\"tool_calls\"}]}\n\n",
+        "data: [DONE]\n\n",
+    ];
+    let script = Script::answers(vec![Answer::chunks(200, &stream)]);
+    let client = OpenAi::new(config(), &script, EmbeddingCache::default());
+    let tools = ragtrace::rag::prompt::agent_tools();
+    let history = [
+        Message::user("Question: leave?"),
+        Message::calling(
+            "",
+            vec![ragtrace::model::ToolCall {
+                id: "call_0".into(),
+                name: "retrieve".into(),
+                arguments: "{\"query\":\"leave\"}".into(),
+            }],
+        ),
+        Message::tool("call_0", "[leave:1] (similarity 0.500) 25 days."),
+    ];
+    let reply = block_on(client.chat(&history, &tools, &mut ())).unwrap();
+    assert_eq!(reply.tool_calls.len(), 1);
+    let call = &reply.tool_calls[0];
+    assert_eq!(
+        (
+            call.id.as_str(),
+            call.name.as_str(),
+            call.arguments.as_str()
+        ),
+        ("call_abc", "retrieve", "{\"query\":\"leave days\"}")
+    );
+    assert_eq!(reply.finish_reason.as_deref(), Some("tool_calls"));
+
+    let requests = script.requests.borrow();
+    let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+    assert_eq!(body["tools"][1]["function"]["name"], "finish");
+    assert_eq!(body["messages"][1]["tool_calls"][0]["id"], "call_0");
+    assert_eq!(body["messages"][2]["role"], "tool");
+    assert_eq!(body["messages"][2]["tool_call_id"], "call_0");
 }

@@ -21,6 +21,8 @@ pub enum Role {
     System,
     User,
     Assistant,
+    /// A tool's result, answering a tool call by its id.
+    Tool,
 }
 
 impl Role {
@@ -29,6 +31,7 @@ impl Role {
             Role::System => "system",
             Role::User => "user",
             Role::Assistant => "assistant",
+            Role::Tool => "tool",
         }
     }
 }
@@ -38,27 +41,71 @@ impl Role {
 pub struct Message {
     pub role: Role,
     pub content: String,
+    /// The tools an assistant message calls.
+    pub tool_calls: Vec<ToolCall>,
+    /// The call a tool message answers.
+    pub tool_call_id: Option<String>,
 }
 
 impl Message {
-    pub fn system(content: impl Into<String>) -> Self {
+    fn of(role: Role, content: impl Into<String>) -> Self {
         Message {
-            role: Role::System,
+            role,
             content: content.into(),
+            tool_calls: Vec::new(),
+            tool_call_id: None,
         }
+    }
+    pub fn system(content: impl Into<String>) -> Self {
+        Message::of(Role::System, content)
     }
     pub fn user(content: impl Into<String>) -> Self {
-        Message {
-            role: Role::User,
-            content: content.into(),
-        }
+        Message::of(Role::User, content)
     }
     pub fn assistant(content: impl Into<String>) -> Self {
+        Message::of(Role::Assistant, content)
+    }
+    /// An assistant turn that calls tools.
+    pub fn calling(content: impl Into<String>, calls: Vec<ToolCall>) -> Self {
         Message {
-            role: Role::Assistant,
-            content: content.into(),
+            tool_calls: calls,
+            ..Message::of(Role::Assistant, content)
         }
     }
+    /// The result of the tool call `id`.
+    pub fn tool(id: impl Into<String>, content: impl Into<String>) -> Self {
+        Message {
+            tool_call_id: Some(id.into()),
+            ..Message::of(Role::Tool, content)
+        }
+    }
+}
+
+/// A tool a model may call: its name, what it does, and its arguments' JSON Schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub parameters: serde_json::Value,
+}
+
+impl ToolSpec {
+    /// The tool in OpenAI's function-tool form (also OpenInference's `tool.json_schema`).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "type": "function",
+            "function": { "name": self.name, "description": self.description, "parameters": self.parameters },
+        })
+    }
+}
+
+/// A model's call of a tool.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolCall {
+    pub id: String,
+    pub name: String,
+    /// The arguments, as the JSON text the model wrote.
+    pub arguments: String,
 }
 
 /// Token counts of one call, as the model reports them.
@@ -83,6 +130,8 @@ pub struct ChatResponse {
     pub model: Option<String>,
     /// Why the model stopped (`stop`, `length`, …), when the server says.
     pub finish_reason: Option<String>,
+    /// The tools it called (models that call tools natively).
+    pub tool_calls: Vec<ToolCall>,
 }
 
 /// Why a model call failed, in words the user can act on.
@@ -134,10 +183,17 @@ pub trait ChatModel {
     fn provider(&self) -> &str;
     /// Reported as `llm.invocation_parameters` (a JSON object).
     fn invocation_parameters(&self) -> String;
-    /// Answers `messages`; streamed pieces and retries go to `observer` as they happen.
+    /// Whether the model calls `tools` natively; models that do not are driven by the
+    /// text ReAct format instead.
+    fn calls_tools(&self) -> bool {
+        false
+    }
+    /// Answers `messages`, offering `tools` (ignored by models that do not call tools);
+    /// streamed pieces and retries go to `observer` as they happen.
     async fn chat(
         &self,
         messages: &[Message],
+        tools: &[ToolSpec],
         observer: &mut dyn CallObserver,
     ) -> Result<ChatResponse, ModelError>;
 }
@@ -179,14 +235,22 @@ impl<L: ChatModel, R: ChatModel> ChatModel for Either<L, R> {
         }
     }
 
+    fn calls_tools(&self) -> bool {
+        match self {
+            Either::Left(m) => m.calls_tools(),
+            Either::Right(m) => m.calls_tools(),
+        }
+    }
+
     async fn chat(
         &self,
         messages: &[Message],
+        tools: &[ToolSpec],
         observer: &mut dyn CallObserver,
     ) -> Result<ChatResponse, ModelError> {
         match self {
-            Either::Left(m) => m.chat(messages, observer).await,
-            Either::Right(m) => m.chat(messages, observer).await,
+            Either::Left(m) => m.chat(messages, tools, observer).await,
+            Either::Right(m) => m.chat(messages, tools, observer).await,
         }
     }
 }
@@ -220,12 +284,17 @@ impl<M: ChatModel> ChatModel for std::rc::Rc<M> {
         (**self).invocation_parameters()
     }
 
+    fn calls_tools(&self) -> bool {
+        (**self).calls_tools()
+    }
+
     async fn chat(
         &self,
         messages: &[Message],
+        tools: &[ToolSpec],
         observer: &mut dyn CallObserver,
     ) -> Result<ChatResponse, ModelError> {
-        (**self).chat(messages, observer).await
+        (**self).chat(messages, tools, observer).await
     }
 }
 

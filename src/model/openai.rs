@@ -22,7 +22,9 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, Usage};
+use super::{
+    CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, ToolCall, ToolSpec, Usage,
+};
 use crate::http::{self, Body, HttpClient, Request};
 use crate::secret::{scrub, ApiKey};
 
@@ -51,6 +53,9 @@ pub struct ModelSettings {
     pub temperature: f32,
     /// Keep the API key in localStorage instead of sessionStorage.
     pub remember_key: bool,
+    /// The agent calls its tools through the API's tool calling; off, it prompts the
+    /// model in the text ReAct format (for servers without tool calling).
+    pub tool_calling: bool,
     /// The origin the key was entered for: the key goes nowhere else until the user
     /// says so (empty: not recorded, by pages from before this setting).
     pub key_origin: String,
@@ -64,6 +69,7 @@ impl Default for ModelSettings {
             embedding_model: DEFAULT_EMBEDDING_MODEL.into(),
             temperature: 0.0,
             remember_key: false,
+            tool_calling: true,
             key_origin: String::new(),
         }
     }
@@ -78,6 +84,7 @@ pub struct OpenAiConfig {
     pub chat_model: String,
     pub embedding_model: String,
     pub temperature: f32,
+    pub tool_calling: bool,
 }
 
 impl OpenAiConfig {
@@ -128,6 +135,7 @@ impl OpenAiConfig {
             chat_model: non_empty(&settings.chat_model, "chat model")?,
             embedding_model: non_empty(&settings.embedding_model, "embedding model")?,
             temperature: settings.temperature,
+            tool_calling: settings.tool_calling,
         }))
     }
 
@@ -262,6 +270,39 @@ struct ChunkChoice {
 #[derive(Deserialize)]
 struct Delta {
     content: Option<String>,
+    #[serde(default)]
+    tool_calls: Vec<ToolCallDelta>,
+}
+
+/// A piece of a streamed tool call: the first piece of each `index` names the call,
+/// the rest add to its arguments.
+#[derive(Deserialize)]
+struct ToolCallDelta {
+    index: usize,
+    id: Option<String>,
+    function: Option<FunctionDelta>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta {
+    name: Option<String>,
+    arguments: Option<String>,
+}
+
+/// A message as the chat-completions API takes it.
+fn message_json(m: &Message) -> serde_json::Value {
+    let mut json = json!({ "role": m.role.as_str(), "content": m.content });
+    if !m.tool_calls.is_empty() {
+        json["tool_calls"] = m
+            .tool_calls
+            .iter()
+            .map(|c| json!({ "id": c.id, "type": "function", "function": { "name": c.name, "arguments": c.arguments } }))
+            .collect();
+    }
+    if let Some(id) = &m.tool_call_id {
+        json["tool_call_id"] = json!(id);
+    }
+    json
 }
 
 #[derive(Deserialize)]
@@ -280,6 +321,7 @@ pub async fn read_chat_stream(
     let mut content = String::new();
     let mut usage = None;
     let (mut model, mut finish_reason) = (None, None);
+    let mut tool_calls: Vec<ToolCall> = Vec::new();
     let mut done = false;
     while let Some(event) = events.next().await {
         let event = event.map_err(|e| match e {
@@ -307,6 +349,32 @@ pub async fn read_chat_stream(
                 observer.on_delta(delta);
             }
         }
+        for call in chunk
+            .choices
+            .first()
+            .and_then(|c| c.delta.as_ref())
+            .map_or(&[][..], |d| d.tool_calls.as_slice())
+        {
+            if tool_calls.len() <= call.index {
+                tool_calls.resize_with(call.index + 1, || ToolCall {
+                    id: String::new(),
+                    name: String::new(),
+                    arguments: String::new(),
+                });
+            }
+            let into = &mut tool_calls[call.index];
+            if let Some(id) = &call.id {
+                into.id.clone_from(id);
+            }
+            if let Some(f) = &call.function {
+                if let Some(name) = &f.name {
+                    into.name.push_str(name);
+                }
+                if let Some(args) = &f.arguments {
+                    into.arguments.push_str(args);
+                }
+            }
+        }
         model = chunk.model.or(model);
         finish_reason = chunk
             .choices
@@ -330,6 +398,7 @@ pub async fn read_chat_stream(
         usage: usage.unwrap_or_default(),
         model,
         finish_reason,
+        tool_calls,
     })
 }
 
@@ -346,18 +415,26 @@ impl<T: HttpClient> ChatModel for OpenAi<T> {
         json!({ "model": self.config.chat_model, "temperature": self.config.temperature, "stream": true }).to_string()
     }
 
+    fn calls_tools(&self) -> bool {
+        self.config.tool_calling
+    }
+
     async fn chat(
         &self,
         messages: &[Message],
+        tools: &[ToolSpec],
         observer: &mut dyn CallObserver,
     ) -> Result<ChatResponse, ModelError> {
-        let body = json!({
+        let mut body = json!({
             "model": self.config.chat_model,
             "temperature": self.config.temperature,
             "stream": true,
             "stream_options": { "include_usage": true },
-            "messages": messages.iter().map(|m| json!({ "role": m.role.as_str(), "content": m.content })).collect::<Vec<_>>(),
+            "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
         });
+        if !tools.is_empty() {
+            body["tools"] = tools.iter().map(ToolSpec::json).collect();
+        }
         let stream = self
             .post("/chat/completions", body.to_string(), observer)
             .await?;

@@ -1,4 +1,5 @@
-//! The traced ReAct agent.
+//! The traced agent: its model calls the tools natively (OpenAI tool calling) when it
+//! can, else in the text ReAct format.
 //!
 //! ```text
 //! agent_run (AGENT)
@@ -8,7 +9,9 @@
 //! │     └─ retrieval (RETRIEVER) └─ CreateEmbeddings (EMBEDDING)
 //! └─ agent_step … └─ finish (TOOL)
 //! ```
-//! A reply that is not a ReAct step gets one repair request; a second bad reply fails
+//! A native tool call's result goes back as a `tool` message by the call's id, which
+//! its TOOL span carries as `tool.id`; a reply that calls no tool is the answer. A
+//! reply that is not a ReAct step gets one repair request; a second bad reply fails
 //! the step (its raw text kept as the step's `output.value`); running out of steps
 //! fails the run.
 
@@ -23,11 +26,17 @@ use opentelemetry::KeyValue;
 
 /// How a step ended.
 enum StepEnd {
-    Observed(String),
+    /// A tool's result, for the model to read next (answering `call` when the model
+    /// called the tool natively).
+    Observed {
+        text: String,
+        call: Option<String>,
+    },
     Finished(String),
 }
 
-/// Runs the ReAct loop under `root` until `finish` or `opts.max_steps`.
+/// Runs the agent loop under `root` until `finish` or `opts.max_steps`: with native
+/// tool calls when the model makes them, else in the text ReAct format.
 pub(crate) async fn run<C: ChatModel, E: Embedder>(
     root: &Traced,
     engine: &Engine,
@@ -35,7 +44,12 @@ pub(crate) async fn run<C: ChatModel, E: Embedder>(
     question: &str,
     opts: AskOptions<'_>,
 ) -> Result<Answer, AskError> {
-    let mut messages = prompt::react_messages(question);
+    let native = models.chat.calls_tools();
+    let mut messages = if native {
+        prompt::tool_messages(question)
+    } else {
+        prompt::react_messages(question)
+    };
     for step in 1..=opts.max_steps {
         let span = root.child(SpanName::AgentStep);
         span.set(sc::AGENT_STEP_NUMBER, step as i64);
@@ -46,11 +60,68 @@ pub(crate) async fn run<C: ChatModel, E: Embedder>(
                     text: answer,
                 });
             }
-            Ok(StepEnd::Observed(observation)) => messages.push(prompt::observation(&observation)),
+            Ok(StepEnd::Observed { text, call: None }) => messages.push(prompt::observation(&text)),
+            Ok(StepEnd::Observed {
+                text,
+                call: Some(id),
+            }) => messages.push(Message::tool(id, text)),
             Err(e) => return Err(fail(&span, e)),
         }
     }
     Err(AskError::OutOfSteps(opts.max_steps))
+}
+
+/// The model's next step and, for a native tool call, the call's id: a tool call, or
+/// a ReAct turn (with one repair of a reply out of format). A native reply that calls
+/// no tool is the model finishing with it.
+async fn next_action<C: ChatModel, E>(
+    span: &Traced,
+    models: &Models<'_, C, E>,
+    question: &str,
+    messages: &mut Vec<Message>,
+) -> Result<(ReactAction, Option<String>), AskError> {
+    if models.chat.calls_tools() {
+        let reply = generate(span, models, messages, &prompt::agent_tools(), question).await?;
+        let Some(call) = reply.tool_calls.first().cloned() else {
+            messages.push(Message::assistant(reply.content.clone()));
+            return Ok((finish_with(&reply.content), None));
+        };
+        // One call a step: the others would need answers the run does not give.
+        messages.push(Message::calling(reply.content.clone(), vec![call.clone()]));
+        return Ok((prompt::action_of(&reply.content, &call), Some(call.id)));
+    }
+    let reply = generate(span, models, messages, &[], question).await?;
+    let action = match prompt::parse_react(&reply.content) {
+        Ok(action) => {
+            messages.push(Message::assistant(reply.content));
+            action
+        }
+        Err(first) => {
+            // One repair: show the model its reply and the format it must follow.
+            span.event(
+                "react_repair",
+                vec![KeyValue::new("react.parse_error", first.to_string())],
+            );
+            messages.push(Message::assistant(reply.content));
+            messages.push(prompt::repair_request(&first));
+            let retry = generate(span, models, messages, &[], question).await?;
+            let action = prompt::parse_react(&retry.content).inspect_err(|_| {
+                span.set(sc::OUTPUT_VALUE, retry.content.clone());
+            })?;
+            messages.push(Message::assistant(retry.content));
+            action
+        }
+    };
+    Ok((action, None))
+}
+
+/// A reply with no tool call, taken as the model finishing with it.
+fn finish_with(answer: &str) -> ReactAction {
+    ReactAction {
+        thought: String::new(),
+        action: Tool::Finish.as_str().into(),
+        input: answer.to_string(),
+    }
 }
 
 async fn run_step<C: ChatModel, E: Embedder>(
@@ -68,28 +139,7 @@ async fn run_step<C: ChatModel, E: Embedder>(
             .map(|m| m.content.clone())
             .unwrap_or_default(),
     );
-    let reply = generate(span, models, messages, question).await?;
-    let action: ReactAction = match prompt::parse_react(&reply.content) {
-        Ok(action) => {
-            messages.push(Message::assistant(reply.content));
-            action
-        }
-        Err(first) => {
-            // One repair: show the model its reply and the format it must follow.
-            span.event(
-                "react_repair",
-                vec![KeyValue::new("react.parse_error", first.to_string())],
-            );
-            messages.push(Message::assistant(reply.content));
-            messages.push(prompt::repair_request(&first));
-            let retry = generate(span, models, messages, question).await?;
-            let action = prompt::parse_react(&retry.content).inspect_err(|_| {
-                span.set(sc::OUTPUT_VALUE, retry.content.clone());
-            })?;
-            messages.push(Message::assistant(retry.content));
-            action
-        }
-    };
+    let (action, call) = next_action(span, models, question, messages).await?;
     span.set(sc::AGENT_THOUGHT, action.thought.clone());
     span.set(sc::AGENT_ACTION, action.action.clone());
     span.set(sc::AGENT_ACTION_INPUT, action.input.clone());
@@ -106,11 +156,17 @@ async fn run_step<C: ChatModel, E: Embedder>(
             sc::AGENT_OBSERVATION_LENGTH,
             observation.chars().count() as i64,
         );
-        return Ok(StepEnd::Observed(observation));
+        return Ok(StepEnd::Observed {
+            text: observation,
+            call,
+        });
     };
     let tool = span.child(SpanName::Tool(name));
     tool.set(sc::TOOL_NAME, name.as_str());
     tool.set(sc::INPUT_VALUE, action.input.clone());
+    if let Some(id) = &call {
+        tool.set(sc::TOOL_ID, id.clone());
+    }
     let end = match name {
         Tool::Retrieve => {
             tool.set(
@@ -120,11 +176,14 @@ async fn run_step<C: ChatModel, E: Embedder>(
             let passages = retrieve(&tool, engine, models.embedder, &action.input, opts)
                 .await
                 .map_err(|e| fail(&tool, e))?;
-            StepEnd::Observed(if passages.is_empty() {
-                "No passage matched the query.".to_string()
-            } else {
-                prompt::format_passages(&passages)
-            })
+            StepEnd::Observed {
+                text: if passages.is_empty() {
+                    "No passage matched the query.".to_string()
+                } else {
+                    prompt::format_passages(&passages)
+                },
+                call,
+            }
         }
         Tool::Finish => {
             tool.set(sc::TOOL_DESCRIPTION, "Ends the run with the final answer.");
@@ -132,11 +191,11 @@ async fn run_step<C: ChatModel, E: Embedder>(
         }
     };
     let output = match &end {
-        StepEnd::Observed(o) | StepEnd::Finished(o) => o.clone(),
+        StepEnd::Observed { text, .. } | StepEnd::Finished(text) => text.clone(),
     };
     tool.set(sc::OUTPUT_VALUE, output.clone());
     span.set(sc::OUTPUT_VALUE, output.clone());
-    let observation_length = if matches!(end, StepEnd::Observed(_)) {
+    let observation_length = if matches!(end, StepEnd::Observed { .. }) {
         output.chars().count()
     } else {
         0

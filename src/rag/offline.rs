@@ -10,7 +10,9 @@ use super::answer;
 use super::embed::{self, HashEmbedder};
 use super::prompt::{self, Passage, ReactAction};
 use super::text;
-use crate::model::{CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, Usage};
+use crate::model::{
+    CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, ToolSpec, Usage,
+};
 use crate::telemetry::names::Tool;
 
 /// Name reported as `llm.model_name`.
@@ -52,6 +54,7 @@ impl ChatModel for OfflineChat {
     async fn chat(
         &self,
         messages: &[Message],
+        _tools: &[ToolSpec],
         observer: &mut dyn CallObserver,
     ) -> Result<ChatResponse, ModelError> {
         let question = prompt::question_of(messages).ok_or_else(|| {
@@ -77,6 +80,7 @@ impl ChatModel for OfflineChat {
             usage,
             model: None,
             finish_reason: Some("stop".into()),
+            tool_calls: Vec::new(),
         })
     }
 }
@@ -154,6 +158,7 @@ mod tests {
     fn first_react_turn_retrieves_the_question() {
         let turn = block_on(OfflineChat.chat(
             &prompt::react_messages("What is the leave policy?"),
+            &[],
             &mut (),
         ))
         .unwrap();
@@ -174,8 +179,12 @@ mod tests {
         msgs.push(prompt::observation(
             "[a:1] (similarity 0.100) Unrelated words about parking spaces.",
         ));
-        let a = prompt::parse_react(&block_on(OfflineChat.chat(&msgs, &mut ())).unwrap().content)
-            .unwrap();
+        let a = prompt::parse_react(
+            &block_on(OfflineChat.chat(&msgs, &[], &mut ()))
+                .unwrap()
+                .content,
+        )
+        .unwrap();
         assert_eq!(
             (a.action.as_str(), a.input.as_str()),
             ("retrieve", "leave policy")
@@ -184,9 +193,12 @@ mod tests {
         msgs.push(prompt::observation(
             "[b:1] (similarity 0.600) The leave policy gives every employee 28 days of paid leave.",
         ));
-        let done =
-            prompt::parse_react(&block_on(OfflineChat.chat(&msgs, &mut ())).unwrap().content)
-                .unwrap();
+        let done = prompt::parse_react(
+            &block_on(OfflineChat.chat(&msgs, &[], &mut ()))
+                .unwrap()
+                .content,
+        )
+        .unwrap();
         assert_eq!(done.action, "finish");
         assert!(
             done.input.contains("28 days") && done.input.contains("[b:1]"),
@@ -197,7 +209,7 @@ mod tests {
 
     #[test]
     fn a_prompt_without_question_is_an_error() {
-        let err = block_on(OfflineChat.chat(&[Message::user("hello")], &mut ())).unwrap_err();
+        let err = block_on(OfflineChat.chat(&[Message::user("hello")], &[], &mut ())).unwrap_err();
         assert!(matches!(err, ModelError::UnsupportedPrompt(_)));
     }
 }

@@ -18,7 +18,10 @@ use super::index::SearchMode;
 use super::offline::OfflineChat;
 use super::prompt::{self, Passage, ReactParseError};
 use super::{agent, text};
-use crate::model::{pricing, CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError};
+use crate::model::{
+    pricing, CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, ToolCall,
+    ToolSpec,
+};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
@@ -196,7 +199,7 @@ async fn rag<C: ChatModel, E: Embedder>(
 ) -> Result<Answer, AskError> {
     let passages = retrieve(root, engine, models.embedder, question, opts).await?;
     let messages = render_prompt(root, question, &passages);
-    let reply = generate(root, models, &messages, question).await?;
+    let reply = generate(root, models, &messages, &[], question).await?;
     Ok(Answer {
         cited: engine.cited(&reply.content),
         text: reply.content,
@@ -331,12 +334,29 @@ impl CallObserver for SpanObserver<'_> {
     }
 }
 
+/// The tool calls of a message, under its key (`….message.`).
+fn record_calls(span: &Traced, message: &str, calls: &[ToolCall]) {
+    let message = message.trim_end_matches('.');
+    for (j, call) in calls.iter().enumerate() {
+        span.set(sc::tool_call(message, j, "id"), call.id.clone());
+        span.set(
+            sc::tool_call(message, j, "function.name"),
+            call.name.clone(),
+        );
+        span.set(
+            sc::tool_call(message, j, "function.arguments"),
+            call.arguments.clone(),
+        );
+    }
+}
+
 /// A traced chat call: a `generation` LLM span with OpenInference messages and token
 /// counts, plus the tracing tutorial's `generation.*` keys.
 pub(crate) async fn generate<C: ChatModel, E>(
     parent: &Traced,
     models: &Models<'_, C, E>,
     messages: &[Message],
+    tools: &[ToolSpec],
     question: &str,
 ) -> Result<ChatResponse, AskError> {
     let chat = models.chat;
@@ -356,6 +376,13 @@ pub(crate) async fn generate<C: ChatModel, E>(
     for (i, m) in messages.iter().enumerate() {
         span.set(sc::llm_input_message(i, "role"), m.role.as_str());
         span.set(sc::llm_input_message(i, "content"), m.content.clone());
+        if let Some(id) = &m.tool_call_id {
+            span.set(sc::llm_input_message(i, "tool_call_id"), id.clone());
+        }
+        record_calls(&span, &sc::llm_input_message(i, ""), &m.tool_calls);
+    }
+    for (i, tool) in tools.iter().enumerate() {
+        span.set(sc::llm_tool(i), tool.json().to_string());
     }
     if let Some(last) = messages.last() {
         span.set(sc::INPUT_VALUE, last.content.clone());
@@ -366,12 +393,13 @@ pub(crate) async fn generate<C: ChatModel, E>(
         started: false,
     };
     let reply = chat
-        .chat(messages, &mut observer)
+        .chat(messages, tools, &mut observer)
         .await
         .map_err(|e| fail(&span, AskError::Model(e)))?;
     span.set(sc::OUTPUT_VALUE, reply.content.clone());
     span.set(sc::llm_output_message(0, "role"), "assistant");
     span.set(sc::llm_output_message(0, "content"), reply.content.clone());
+    record_calls(&span, &sc::llm_output_message(0, ""), &reply.tool_calls);
     span.set(sc::LLM_TOKEN_COUNT_PROMPT, reply.usage.prompt_tokens as i64);
     span.set(
         sc::LLM_TOKEN_COUNT_COMPLETION,

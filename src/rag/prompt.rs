@@ -10,7 +10,8 @@
 
 use thiserror::Error;
 
-use crate::model::{Message, Role};
+use crate::model::{Message, Role, ToolCall, ToolSpec};
+use crate::telemetry::names::Tool;
 
 /// A retrieved passage as a model sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +121,63 @@ Action: <retrieve or finish>\n\
 Action Input: <the tool input>\n\n\
 After a retrieve you will get an Observation with the passages. Finish as soon as they answer the question; \
 if the handbook does not cover it, finish saying it is not found in the handbook.";
+
+/// The system prompt of an agent run with a model that calls tools natively.
+pub const TOOLS_SYSTEM: &str = "You are an agent that answers questions about the employee handbook. \
+Call retrieve to search the handbook; it returns passages with their ids and similarity. \
+Call finish with the final answer as soon as the passages answer the question, citing passage ids in \
+square brackets; if the handbook does not cover it, finish saying it is not found in the handbook.";
+
+/// The agent's tools as a model that calls tools sees them.
+pub fn agent_tools() -> [ToolSpec; 2] {
+    [
+        ToolSpec {
+            name: Tool::Retrieve.as_str(),
+            description: "Searches the handbook; returns passages with their ids and similarity.",
+            parameters: serde_json::json!({
+                "type": "object",
+                "properties": { "query": { "type": "string", "description": "What to search for" } },
+                "required": ["query"],
+            }),
+        },
+        ToolSpec {
+            name: Tool::Finish.as_str(),
+            description:
+                "Ends the run with the final answer, citing passage ids in square brackets.",
+            parameters: serde_json::json!({
+                "type": "object",
+                "properties": { "answer": { "type": "string", "description": "The final answer" } },
+                "required": ["answer"],
+            }),
+        },
+    ]
+}
+
+/// A tool call as the step it stands for: the tool's input is its one argument
+/// (`query` or `answer`), or the raw arguments when they are not that.
+pub fn action_of(thought: &str, call: &ToolCall) -> ReactAction {
+    let input = serde_json::from_str::<serde_json::Value>(&call.arguments)
+        .ok()
+        .and_then(|args| {
+            ["query", "answer"]
+                .iter()
+                .find_map(|k| args[k].as_str().map(str::to_string))
+        })
+        .unwrap_or_else(|| call.arguments.clone());
+    ReactAction {
+        thought: thought.to_string(),
+        action: call.name.clone(),
+        input,
+    }
+}
+
+/// The opening messages of an agent run with a model that calls tools natively.
+pub fn tool_messages(question: &str) -> Vec<Message> {
+    vec![
+        Message::system(TOOLS_SYSTEM),
+        Message::user(format!("{QUESTION}{question}")),
+    ]
+}
 
 /// The opening messages of a ReAct run.
 pub fn react_messages(question: &str) -> Vec<Message> {

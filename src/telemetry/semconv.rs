@@ -144,6 +144,19 @@ pub fn embedding(i: usize, field: &str) -> String {
 
 // OpenInference: tool spans.
 pub const TOOL_NAME: &str = "tool.name";
+/// On a TOOL span: the id of the tool call it answers.
+pub const TOOL_ID: &str = "tool.id";
+
+/// `llm.tools.{i}.tool.json_schema`: a tool the model was offered.
+pub fn llm_tool(i: usize) -> String {
+    format!("llm.tools.{i}.tool.json_schema")
+}
+
+/// `{message}.tool_calls.{j}.tool_call.{field}` (`id`, `function.name`,
+/// `function.arguments`) of a message key such as `llm.output_messages.0.message`.
+pub fn tool_call(message: &str, j: usize, field: &str) -> String {
+    format!("{message}.tool_calls.{j}.tool_call.{field}")
+}
 pub const TOOL_DESCRIPTION: &str = "tool.description";
 
 // The tracing tutorial's own keys (retrieval, generation and agent tables).

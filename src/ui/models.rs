@@ -180,6 +180,8 @@ pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
             <div class="checks">
                 <CheckField id="remember-openai-key" label="Remember on this device" settings saved
                     get=|s: &ModelSettings| s.remember_key set=|s, v| s.remember_key = v />
+                <CheckField id="tool-calling" label="Agent uses tool calling" settings saved
+                    get=|s: &ModelSettings| s.tool_calling set=|s, v| s.tool_calling = v />
                 <button
                     id="forget-key"
                     type="button"

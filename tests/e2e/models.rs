@@ -117,6 +117,36 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
     );
     assert!(rows.iter().all(|r| r.2 == "OK"));
     assert!(!page.text("#answer").await.is_empty());
+    // The agent called its tools through the API: the model was offered them, and each
+    // TOOL span answers a call by its id.
+    page.select_span("retrieve").await;
+    let tool_id = page
+        .detail_attributes()
+        .await
+        .into_iter()
+        .find(|(k, _)| k == "tool.id")
+        .map(|(_, v)| v);
+    assert!(
+        tool_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("call_retrieve_")),
+        "{tool_id:?}"
+    );
+    page.select_span("generation").await;
+    let attributes = page.detail_attributes().await;
+    let has = |key: &str, value: &str| {
+        attributes
+            .iter()
+            .any(|(k, v)| k == key && v.contains(value))
+    };
+    assert!(
+        has("llm.tools.0.tool.json_schema", "retrieve")
+            && has(
+                "llm.output_messages.0.message.tool_calls.0.tool_call.function.name",
+                "retrieve"
+            ),
+        "{attributes:?}"
+    );
     {
         let seen = fixture.seen.lock().unwrap();
         let big = seen.embedding_inputs.iter().filter(|n| **n > 10).count();
@@ -258,7 +288,10 @@ async fn model_failures_end_in_clear_messages_and_error_spans() {
     );
 
     // A reply out of ReAct format gets one repair request, then the run goes on.
+    // With tool calling off, the agent prompts in the text ReAct format (servers
+    // without tool calling): a reply out of format gets one repair request.
     use_fixture(&page, &fixture, FIXTURE_KEY, "sloppy-agent").await;
+    page.click("#tool-calling").await;
     page.ask(SEED_QUESTION, "agent", false).await;
     assert!(
         !page.text("#answer").await.is_empty(),

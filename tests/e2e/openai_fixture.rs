@@ -5,7 +5,8 @@
 //! `missing-model` → 404, `rate-limited-once` → one 429 with `Retry-After`, then
 //! answers, `server-error` → 500, `broken-stream` → a stream cut mid-JSON,
 //! `sloppy-agent` → one reply out of ReAct format, then well-formed ones,
-//! `slow-model` → streams at one piece every 700 ms (time to press Stop). The embedding
+//! `slow-model` → streams at one piece every 700 ms (time to press Stop). A request
+//! that offers `tools` gets tool calls, streamed as OpenAI streams them. The embedding
 //! model `no-embeddings` gets llama.cpp's 501 for a server started without embeddings.
 //! The key `sk-bad` gets a 401.
 
@@ -140,6 +141,9 @@ async fn chat(
         _ => {}
     }
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    if body["tools"].as_array().is_some_and(|t| !t.is_empty()) {
+        return tool_call(&model, call, &messages);
+    }
     let text = reply(&model, call, &messages);
     let id = format!("chatcmpl-fixture{call}");
     let usage = json!({ "prompt_tokens": words(&messages), "completion_tokens": text.split_whitespace().count(), "total_tokens": words(&messages) + text.split_whitespace().count() });
@@ -245,6 +249,68 @@ fn reply(model: &str, call: u32, messages: &[Value]) -> String {
         Some(answer) => format!("According to the handbook: {answer}"),
         None => "It is not found in the handbook.".into(),
     }
+}
+
+/// What OpenAI streams when the model calls a tool: with no tool result yet it calls
+/// `retrieve` with the question; after one, `finish` with the first passage's sentence.
+/// The call's name comes first, its arguments in pieces, then `finish_reason`
+/// `tool_calls` and the usage.
+fn tool_call(model: &str, call: u32, messages: &[Value]) -> Response {
+    let content = |m: &Value| m["content"].as_str().unwrap_or_default().to_string();
+    let answered = messages.iter().any(|m| m["role"] == "tool");
+    let (name, arguments) = if answered {
+        let text = reply(
+            "fixture-chat",
+            call,
+            &[json!({ "role": "user", "content": "" })]
+                .into_iter()
+                .chain(messages.iter().filter(|m| m["role"] == "tool").cloned())
+                .collect::<Vec<_>>(),
+        );
+        ("finish", json!({ "answer": text }).to_string())
+    } else {
+        let question = messages
+            .iter()
+            .find_map(|m| content(m).strip_prefix("Question: ").map(str::to_string))
+            .unwrap_or_default();
+        ("retrieve", json!({ "query": question }).to_string())
+    };
+    let id = format!("chatcmpl-fixture{call}");
+    let chunk = |delta: Value, finish: Value| {
+        format!(
+            "data: {}\n\n",
+            json!({ "id": id, "object": "chat.completion.chunk", "created": 1_764_000_000, "model": model,
+                    "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }] })
+        )
+    };
+    let (head, tail) = arguments.split_at(arguments.len() / 2);
+    let events = vec![
+        chunk(
+            json!({ "role": "assistant", "content": null, "tool_calls": [{ "index": 0, "id": format!("call_{name}_{call}"), "type": "function", "function": { "name": name, "arguments": "" } }] }),
+            Value::Null,
+        ),
+        chunk(
+            json!({ "tool_calls": [{ "index": 0, "function": { "arguments": head } }] }),
+            Value::Null,
+        ),
+        chunk(
+            json!({ "tool_calls": [{ "index": 0, "function": { "arguments": tail } }] }),
+            Value::Null,
+        ),
+        chunk(json!({}), json!("tool_calls")),
+        format!(
+            "data: {}\n\n",
+            json!({ "id": id, "object": "chat.completion.chunk", "created": 1_764_000_000, "model": model, "choices": [],
+                    "usage": { "prompt_tokens": words(messages), "completion_tokens": 12, "total_tokens": words(messages) + 12 } })
+        ),
+        "data: [DONE]\n\n".to_string(),
+    ];
+    Response::builder()
+        .header("content-type", "text/event-stream")
+        .body(Body::from_stream(futures_util::stream::iter(
+            events.into_iter().map(Ok::<_, std::convert::Infallible>),
+        )))
+        .unwrap()
 }
 
 async fn embeddings(
