@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use common::http::{Answer, Script};
 use pollster::block_on;
-use ragtrace::app::ask::{Indexed, Session};
+use ragtrace::app::ask::{Ask, Indexed, Session};
 use ragtrace::http::Request;
 use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
 use ragtrace::rag::corpus::Document;
@@ -89,10 +89,13 @@ fn ask(
     block_on(session.ask(
         indexed,
         remote,
-        QUESTION,
-        Mode::Rag,
-        &Redaction::default(),
-        None,
+        Ask {
+            question: QUESTION,
+            mode: Mode::Rag,
+            user: None,
+            redaction: Redaction::default(),
+            live: None,
+        },
     ))
 }
 
@@ -109,7 +112,17 @@ fn embedding_requests(client: &OpenAi<Script>) -> usize {
 #[test]
 fn offline_questions_carry_the_session_and_return_their_spans() {
     let session = Session::new("p", "tab-1".into());
-    let asked = ask(&session, &indexed(1), None);
+    let asked = block_on(session.ask::<Script>(
+        &indexed(3),
+        None,
+        Ask {
+            question: QUESTION,
+            mode: Mode::Rag,
+            user: Some("ana"),
+            redaction: Redaction::default(),
+            live: None,
+        },
+    ));
     assert!(asked.result.is_ok());
     let root = asked
         .spans
@@ -120,6 +133,10 @@ fn offline_questions_carry_the_session_and_return_their_spans() {
         .attributes
         .iter()
         .any(|kv| kv.key.as_str() == "session.id" && kv.value.as_str() == "tab-1"));
+    assert_eq!(attr(root, "user.id").as_deref(), Some("ana"));
+    assert!(attr(root, "metadata")
+        .unwrap()
+        .contains(r#""corpus_revision":3"#));
     assert_eq!(Some(root.span_context.trace_id()), asked.trace_id);
 }
 
@@ -271,10 +288,13 @@ fn the_agent_calls_its_tools_through_the_api_and_answers_each_call_by_its_id() {
     let asked = block_on(session.ask(
         &indexed(1),
         Some(&remote),
-        QUESTION,
-        Mode::Agent,
-        &Redaction::default(),
-        None,
+        Ask {
+            question: QUESTION,
+            mode: Mode::Agent,
+            user: None,
+            redaction: Redaction::default(),
+            live: None,
+        },
     ));
     assert_eq!(
         asked.result.unwrap().text,

@@ -98,7 +98,7 @@ fn rag_question_builds_the_documented_span_tree() {
     assert_eq!(attr(root, "input.value").as_deref(), Some(q));
     assert_eq!(
         attr(root, "metadata").as_deref(),
-        Some(r#"{"mode":"rag","search":"hybrid","top_k":5}"#)
+        Some(r#"{"corpus_revision":null,"mode":"rag","search":"hybrid","top_k":5}"#)
     );
     assert_eq!(attr(root, "tag.tags").as_deref(), Some(r#"["rag"]"#));
 

@@ -39,6 +39,18 @@ pub struct IndexKey {
     pub revision: u64,
 }
 
+/// One question and how to ask it.
+pub struct Ask<'a> {
+    pub question: &'a str,
+    pub mode: Mode,
+    /// Who asks (`user.id`), if the user gave a name.
+    pub user: Option<&'a str>,
+    /// The "Hide …" switches the spans are stored under.
+    pub redaction: Redaction,
+    /// Hears the model's output as it streams.
+    pub live: Option<&'a dyn Fn(&str)>,
+}
+
 /// What a use-case produced: its trace (none when it never started), the answer or the
 /// message to show, and the spans it finished.
 pub struct Asked {
@@ -64,20 +76,24 @@ impl Session {
         }
     }
 
-    /// Answers `question` in `mode` from `indexed`: offline when `remote` is `None`;
+    /// Answers the question in its mode from `indexed`: offline when `remote` is `None`;
     /// with the remote chat model and the page's own embedder when its embedding model
     /// is `local`; else with the remote models, indexing the corpus with the remote
     /// embedder first (once per [`IndexKey`]; that indexing is a trace of its own).
-    /// `live` hears the model's output as it streams.
     pub async fn ask<C: HttpClient>(
         &self,
         indexed: &Indexed,
         remote: Option<&Rc<OpenAi<C>>>,
-        question: &str,
-        mode: Mode,
-        redaction: &Redaction,
-        live: Option<&dyn Fn(&str)>,
+        ask: Ask<'_>,
     ) -> Asked {
+        let Ask {
+            question,
+            mode,
+            user,
+            redaction,
+            live,
+        } = ask;
+        let redaction = &redaction;
         let tracer = &self.telemetry.tracer;
         let (chat, embedder, engine) = match remote {
             None => (
@@ -114,6 +130,8 @@ impl Session {
         let opts = AskOptions {
             mode,
             session_id: Some(&self.id),
+            user_id: user,
+            corpus_revision: Some(indexed.revision),
             ..Default::default()
         };
         let outcome = pipeline::ask(&engine, models, tracer, question, opts).await;

@@ -434,6 +434,7 @@ impl<T: HttpClient> ChatModel for OpenAi<T> {
         });
         if !tools.is_empty() {
             body["tools"] = tools.iter().map(ToolSpec::json).collect();
+            body["tool_choice"] = json!("auto");
         }
         let stream = self
             .post("/chat/completions", body.to_string(), observer)

@@ -67,6 +67,10 @@ pub struct AskOptions<'a> {
     pub max_steps: usize,
     /// Set as `session.id` on the root span, so Phoenix groups a session's questions.
     pub session_id: Option<&'a str>,
+    /// Set as `user.id` on the root span: the name the user gave, if any.
+    pub user_id: Option<&'a str>,
+    /// The revision of the indexed documents, in the root's `metadata`.
+    pub corpus_revision: Option<u64>,
 }
 
 impl Default for AskOptions<'_> {
@@ -77,6 +81,8 @@ impl Default for AskOptions<'_> {
             search: SearchMode::Hybrid,
             max_steps: 5,
             session_id: None,
+            user_id: None,
+            corpus_revision: None,
         }
     }
 }
@@ -148,13 +154,21 @@ pub async fn ask<C: ChatModel, E: Embedder>(
     root.set(sc::INPUT_VALUE, question.to_string());
     root.set(
         sc::METADATA,
-        serde_json::json!({ "mode": opts.mode.as_str(), "search": opts.search.as_str(), "top_k": opts.top_k })
-            .to_string(),
+        serde_json::json!({
+            "mode": opts.mode.as_str(),
+            "search": opts.search.as_str(),
+            "top_k": opts.top_k,
+            "corpus_revision": opts.corpus_revision,
+        })
+        .to_string(),
     );
     root.set(
         sc::TAG_TAGS,
         Value::Array(vec![opentelemetry::StringValue::from(opts.mode.as_str())].into()),
     );
+    if let Some(user) = opts.user_id {
+        root.set(sc::USER_ID, user.to_string());
+    }
     if let Some(session) = opts.session_id {
         root.set(sc::SESSION_ID, session.to_string());
     }

@@ -39,6 +39,8 @@ pub struct ExportSettings {
     /// Seconds one export request may take before it is abandoned (and retried), as
     /// `OTEL_EXPORTER_OTLP_TIMEOUT`.
     pub timeout_s: f64,
+    /// Who asks, recorded as `user.id` on each question's root span (empty: no one).
+    pub user: String,
 }
 
 impl Default for ExportSettings {
@@ -51,6 +53,7 @@ impl Default for ExportSettings {
             remember_key: false,
             redaction: Redaction::default(),
             timeout_s: DEFAULT_TIMEOUT_S,
+            user: String::new(),
         }
     }
 }

@@ -96,6 +96,7 @@ pub const OUTPUT_MIME_TYPE: &str = "output.mime_type";
 pub const PROJECT_NAME: &str = "openinference.project.name";
 pub const SERVICE_NAME: &str = "service.name";
 pub const SESSION_ID: &str = "session.id";
+pub const USER_ID: &str = "user.id";
 /// A JSON object of what the run was asked to do.
 pub const METADATA: &str = "metadata";
 /// Labels to filter runs by (a list of strings).

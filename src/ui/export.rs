@@ -55,6 +55,8 @@ pub fn ExportPanel(exporter: Exporter) -> impl IntoView {
                     get=|s: &ExportSettings| s.project.clone() set=|s, v| s.project = v />
                 <SecretField id="phoenix-key" label="Phoenix API key" value=exporter.api_key saved
                     placeholder="only if Phoenix has auth enabled" />
+                <TextField id="user-id" label="Your name" settings saved placeholder="recorded as user.id (optional)"
+                    get=|s: &ExportSettings| s.user.clone() set=|s, v| s.user = v />
             </div>
             <div class="checks">
                 <CheckField id="remember-key" label="Remember the key on this device" settings saved
@@ -76,7 +78,7 @@ pub fn ExportPanel(exporter: Exporter) -> impl IntoView {
                 </Show>
                 <button id="download-all" type="button" on:click=move |_| exporter.download_all()>"Download all (OTLP JSON)"</button>
                 <label class="button" for="import">"Import OTLP JSON"</label>
-                <input id="import" class="visually-hidden" type="file" accept=".json,application/json" on:change=on_import />
+                <input id="import" class="visually-hidden" type="file" accept=".json,.jsonl,.ndjson,application/json" on:change=on_import />
             </div>
             <p id="export-counts" class="hint">{counts}</p>
             <SetAside store=exporter.store />

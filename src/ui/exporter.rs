@@ -72,6 +72,12 @@ impl Exporter {
         self.settings.with_untracked(|s| s.redaction)
     }
 
+    /// The name the user gave for `user.id`, if any.
+    pub fn user(&self) -> Option<String> {
+        self.settings
+            .with_untracked(|s| Some(s.user.trim().to_string()).filter(|u| !u.is_empty()))
+    }
+
     pub fn auto_export(&self) -> bool {
         self.settings.with_untracked(|s| s.auto_export)
     }

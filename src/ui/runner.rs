@@ -11,7 +11,7 @@ use opentelemetry_sdk::trace::SpanData;
 use super::documents::Corpus;
 use super::exporter::Exporter;
 use super::models::ModelChoice;
-use crate::app::ask::Session;
+use crate::app::ask::{Ask, Session};
 use crate::explorer::store::TraceStore;
 use crate::rag::pipeline::{Answer, Mode};
 
@@ -57,16 +57,15 @@ impl Runner {
         let live = self.live;
         let on_delta = move |delta: &str| live.update(|s| s.push_str(delta));
         let session = self.session.get_value();
-        let asked = session
-            .ask(
-                &indexed,
-                remote.as_ref(),
-                question,
-                mode,
-                &self.exporter.redaction(),
-                Some(&on_delta),
-            )
-            .await;
+        let user = self.exporter.user();
+        let ask = Ask {
+            question,
+            mode,
+            user: user.as_deref(),
+            redaction: self.exporter.redaction(),
+            live: Some(&on_delta),
+        };
+        let asked = session.ask(&indexed, remote.as_ref(), ask).await;
         self.file(asked.spans);
         Asked {
             trace_id: asked.trace_id,

@@ -101,3 +101,36 @@ async fn a_file_downloaded_from_phoenix_imports_whole() {
     fresh.close().await;
     page.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn collector_lines_and_genai_spans_import_as_what_they_are() {
+    // Two requests, one per line, as the Collector's file exporter writes them; the
+    // second from a producer that follows OpenTelemetry's GenAI conventions.
+    let lines = concat!(
+        r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeSpans":[{"scope":{},"spans":[{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"b7ad6b7169203331","parentSpanId":"","name":"GET /","kind":2,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000000500000000","status":{}}]}]}]}"#,
+        "\n",
+        r#"{"resourceSpans":[{"resource":{"attributes":[{"key":"openinference.project.name","value":{"stringValue":"genai-app"}}]},"scopeSpans":[{"scope":{"name":"genai"},"spans":[{"traceId":"1af7651916cd43dd8448eb211c80319c","spanId":"c7ad6b7169203331","name":"chat gpt-4o","kind":3,"startTimeUnixNano":"1700000001000000000","endTimeUnixNano":"1700000002000000000","attributes":[{"key":"gen_ai.operation.name","value":{"stringValue":"chat"}},{"key":"gen_ai.request.model","value":{"stringValue":"gpt-4o"}},{"key":"gen_ai.usage.input_tokens","value":{"intValue":"12"}},{"key":"gen_ai.input.messages","value":{"stringValue":"[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Hello from another producer\"}]}]"}}]}]}]}]}"#,
+        "\n"
+    );
+    let path = std::env::temp_dir().join(format!("collector-{}.jsonl", std::process::id()));
+    std::fs::write(&path, lines).unwrap();
+    let page = Page::open().await;
+    page.upload("#import", &path).await;
+    page.wait_text("#export-status", "Imported 2 spans in 2 traces")
+        .await;
+    page.click("#trace-list li[data-trace-id='1af7651916cd43dd8448eb211c80319c']")
+        .await;
+    let rows = page.span_rows().await;
+    assert_eq!(rows[0].0, "chat gpt-4o");
+    assert_eq!(rows[0].1, "LLM", "{rows:?}");
+    page.select_span("chat gpt-4o").await;
+    let details = page.text("#details").await;
+    assert!(
+        details.contains("Hello from another producer")
+            && details.contains("gen_ai.usage.input_tokens"),
+        "{details}"
+    );
+    assert!(page.text("#spans").await.contains("gpt-4o"));
+    let _ = std::fs::remove_file(&path);
+    page.close().await;
+}
