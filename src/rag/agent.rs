@@ -18,7 +18,7 @@
 use super::engine::Engine;
 use super::pipeline::{fail, generate, retrieve, Answer, AskError, AskOptions, Models};
 use super::prompt::{self, ReactAction};
-use crate::model::{ChatModel, Embedder, Message};
+use crate::model::{ChatModel, Embedder, Message, ModelError};
 use crate::telemetry::names::{SpanName, Tool};
 use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
@@ -44,7 +44,7 @@ pub(crate) async fn run<C: ChatModel, E: Embedder>(
     question: &str,
     opts: AskOptions<'_>,
 ) -> Result<Answer, AskError> {
-    let native = models.chat.calls_tools();
+    let mut native = models.chat.calls_tools();
     let mut messages = if native {
         prompt::tool_messages(question)
     } else {
@@ -53,7 +53,16 @@ pub(crate) async fn run<C: ChatModel, E: Embedder>(
     for step in 1..=opts.max_steps {
         let span = root.child(SpanName::AgentStep);
         span.set(sc::AGENT_STEP_NUMBER, step as i64);
-        match run_step(&span, engine, models, question, opts, &mut messages).await {
+        let mut outcome =
+            run_step(&span, engine, models, question, opts, native, &mut messages).await;
+        if native && outcome.as_ref().is_err_and(refuses_tools) {
+            // A server without tool calling: the run goes on in the ReAct format.
+            span.event("tools_refused", Vec::new());
+            native = false;
+            messages = prompt::react_messages(question);
+            outcome = run_step(&span, engine, models, question, opts, native, &mut messages).await;
+        }
+        match outcome {
             Ok(StepEnd::Finished(answer)) => {
                 return Ok(Answer {
                     cited: engine.cited(&answer),
@@ -71,6 +80,13 @@ pub(crate) async fn run<C: ChatModel, E: Embedder>(
     Err(AskError::OutOfSteps(opts.max_steps))
 }
 
+/// Whether a failed call is a server refusing tools (a 400 that names them, as
+/// Ollama's "… does not support tools" and vLLM's tool-choice errors do).
+fn refuses_tools(e: &AskError) -> bool {
+    matches!(e, AskError::Model(ModelError::Rejected { status: 400, message, .. })
+        if message.to_lowercase().contains("tool"))
+}
+
 /// The model's next step and, for a native tool call, the call's id: a tool call, or
 /// a ReAct turn (with one repair of a reply out of format). A native reply that calls
 /// no tool is the model finishing with it.
@@ -78,9 +94,10 @@ async fn next_action<C: ChatModel, E>(
     span: &Traced,
     models: &Models<'_, C, E>,
     question: &str,
+    native: bool,
     messages: &mut Vec<Message>,
 ) -> Result<(ReactAction, Option<String>), AskError> {
-    if models.chat.calls_tools() {
+    if native {
         let reply = generate(span, models, messages, &prompt::agent_tools(), question).await?;
         let Some(call) = reply.tool_calls.first().cloned() else {
             messages.push(Message::assistant(reply.content.clone()));
@@ -130,6 +147,7 @@ async fn run_step<C: ChatModel, E: Embedder>(
     models: &Models<'_, C, E>,
     question: &str,
     opts: AskOptions<'_>,
+    native: bool,
     messages: &mut Vec<Message>,
 ) -> Result<StepEnd, AskError> {
     span.set(
@@ -139,7 +157,7 @@ async fn run_step<C: ChatModel, E: Embedder>(
             .map(|m| m.content.clone())
             .unwrap_or_default(),
     );
-    let (action, call) = next_action(span, models, question, messages).await?;
+    let (action, call) = next_action(span, models, question, native, messages).await?;
     span.set(sc::AGENT_THOUGHT, action.thought.clone());
     span.set(sc::AGENT_ACTION, action.action.clone());
     span.set(sc::AGENT_ACTION_INPUT, action.input.clone());

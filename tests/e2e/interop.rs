@@ -134,3 +134,49 @@ async fn collector_lines_and_genai_spans_import_as_what_they_are() {
     let _ = std::fs::remove_file(&path);
     page.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_without_tools_gets_react_and_priced_models_get_a_cost() {
+    let fixture = Fixture::start().await;
+    let page = Page::open().await;
+    // A model that refuses tools: the agent goes on in the ReAct format.
+    use_fixture(&page, &fixture, FIXTURE_KEY, "no-tools").await;
+    page.ask(SEED_QUESTION, "agent", false).await;
+    assert!(
+        page.text("#answer").await.contains("[international-work:"),
+        "{}",
+        page.text("body").await
+    );
+    let names: Vec<String> = page.span_rows().await.into_iter().map(|r| r.0).collect();
+    assert!(
+        names.contains(&"retrieve".to_string()) && names.contains(&"finish".to_string()),
+        "{names:?}"
+    );
+    page.select_span("agent_step").await;
+    assert!(page.text("#details").await.contains("tools_refused"));
+
+    // Cost: present for a model with a known price, absent (not zero) otherwise.
+    let cost_of = |model: &'static str| {
+        let (page, fixture) = (&page, &fixture);
+        async move {
+            use_fixture(page, fixture, FIXTURE_KEY, model).await;
+            page.ask(SEED_QUESTION, "rag", true).await;
+            page.select_span("generation").await;
+            page.detail_attributes()
+                .await
+                .into_iter()
+                .find(|(k, _)| k == "llm.cost.total")
+                .map(|(_, v)| v)
+        }
+    };
+    let priced = cost_of("gpt-4.1-mini").await;
+    assert!(
+        priced
+            .as_deref()
+            .and_then(|c| c.parse::<f64>().ok())
+            .is_some_and(|c| c > 0.0),
+        "{priced:?}"
+    );
+    assert_eq!(cost_of("fixture-chat").await, None);
+    page.close().await;
+}

@@ -6,7 +6,8 @@
 //! answers, `server-error` → 500, `broken-stream` → a stream cut mid-JSON,
 //! `sloppy-agent` → one reply out of ReAct format, then well-formed ones,
 //! `slow-model` → streams at one piece every 700 ms (time to press Stop). A request
-//! that offers `tools` gets tool calls, streamed as OpenAI streams them. The embedding
+//! that offers `tools` gets tool calls, streamed as OpenAI streams them — except for
+//! `no-tools`, which refuses them as Ollama does for a model without tool support. The embedding
 //! model `no-embeddings` gets llama.cpp's 501 for a server started without embeddings.
 //! The key `sk-bad` gets a 401.
 
@@ -142,6 +143,15 @@ async fn chat(
     }
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
     if body["tools"].as_array().is_some_and(|t| !t.is_empty()) {
+        if model == "no-tools" {
+            // What Ollama answers for a model without tool support.
+            return error(
+                StatusCode::BAD_REQUEST,
+                "registry.ollama.ai/library/no-tools:latest does not support tools",
+                "api_error",
+                Value::Null,
+            );
+        }
         return tool_call(&model, call, &messages);
     }
     let text = reply(&model, call, &messages);
