@@ -179,6 +179,7 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
     page.wait_for(|p| async move { p.text("#export-status").await.starts_with("Exported") })
         .await;
     let mut llm_spans = 0;
+    let (mut tool_ids, mut llm_texts) = (Vec::new(), Vec::new());
     for id in page.trace_ids().await {
         let expected = page.trace_tree(&id).await.len();
         for span in phoenix.wait_for_spans("ragtrace", &id, expected).await {
@@ -187,12 +188,26 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
                 "the key reached Phoenix: {span}"
             );
             llm_spans += usize::from(span["attributes"]["llm.provider"] == "openai");
+            if let Some(tool_id) = span["attributes"]["tool.id"].as_str() {
+                tool_ids.push(tool_id.to_string());
+            }
+            if span["span_kind"] == "LLM" {
+                llm_texts.push(span.to_string());
+            }
         }
     }
     assert!(
         llm_spans >= 3,
         "{llm_spans} LLM spans from the fixture model"
     );
+    // In Phoenix too, each TOOL span's id is the id of a call an LLM span made.
+    assert!(tool_ids.len() >= 2, "{tool_ids:?}");
+    for tool_id in &tool_ids {
+        assert!(
+            llm_texts.iter().any(|t| t.contains(tool_id.as_str())),
+            "no LLM span in Phoenix made the call {tool_id}"
+        );
+    }
     page.assert_clean_console().await;
     page.close().await;
 }
