@@ -95,7 +95,8 @@ async fn a_long_waterfall_keeps_the_cursor_in_view() {
     let in_dom = page.count("#waterfall .wf-row").await;
     assert!((20..100).contains(&in_dom), "{in_dom} rows in the DOM");
 
-    // Forty rows down, the cursor's row is in the page and in view.
+    // Forty-one presses down (every key handled: the first lands on row 0, the last on
+    // row 40), the cursor's row is in the page and in view.
     let downs: String = std::iter::repeat_n(char::from(Key::Down), 41).collect();
     page.client
         .find(fantoccini::Locator::Css("#waterfall"))
@@ -107,9 +108,17 @@ async fn a_long_waterfall_keeps_the_cursor_in_view() {
     page.wait_for(|p| async move {
         p.js("const w = document.querySelector('#waterfall'), c = w.querySelector('.wf-row.cursor'); \
               if (!c) return false; const a = w.getBoundingClientRect(), b = c.getBoundingClientRect(); \
-              return w.scrollTop > 0 && b.top >= a.top && b.bottom <= a.bottom")
+              const row = Math.round((b.top - a.top + w.scrollTop) / 24); \
+              return w.scrollTop > 0 && row === 40 && b.top >= a.top && b.bottom <= a.bottom")
             .await
             == true
+    })
+    .await;
+    // The cursor's row, once laid out (a scroll re-lays the window out).
+    page.wait_for(|p| async move {
+        !p.text("#waterfall .wf-row.cursor .wf-name")
+            .await
+            .is_empty()
     })
     .await;
     let cursor = page.text("#waterfall .wf-row.cursor .wf-name").await;
