@@ -67,11 +67,6 @@ impl Request {
             keepalive: false,
         }
     }
-
-    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
-        self.headers.push((name, value.into()));
-        self
-    }
 }
 
 /// An HTTP answer, whatever its status.
