@@ -143,6 +143,26 @@ fn rag_question_builds_the_documented_span_tree() {
             .unwrap();
     assert_eq!(metadata["document"], "handbook");
     assert!(metadata["section"].as_str().is_some_and(|s| !s.is_empty()));
+    // The offsets cut the chunk's sentences out of its section of the handbook.
+    let sections =
+        ragtrace::rag::corpus::parse_markdown("handbook", ragtrace::HANDBOOK_MD).unwrap();
+    let section = sections
+        .iter()
+        .find(|s| s.id == metadata["section_id"])
+        .expect("the section named in the metadata");
+    let start = metadata["start_char"].as_u64().unwrap() as usize;
+    let end = metadata["end_char"].as_u64().unwrap() as usize;
+    let original: String = section.text.chars().skip(start).take(end - start).collect();
+    let content = attr(retrieval, "retrieval.documents.0.document.content").unwrap();
+    let last_sentence = content.rsplit(". ").next().unwrap();
+    assert!(
+        original.ends_with(last_sentence),
+        "{original:?} vs {content:?}"
+    );
+    assert_eq!(
+        original.split_whitespace().next(),
+        content.split_whitespace().next()
+    );
     assert_eq!(
         attr(retrieval, "retrieval.documents.0.document.score"),
         Some(top.to_string())

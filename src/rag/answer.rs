@@ -30,16 +30,16 @@ pub fn extract(question: &str, passages: &[Passage]) -> Extract {
     let q_vec = embedder.embed(question);
     let q_terms = text::terms(question);
     // (passage index, sentence index, score, sentence)
-    let mut scored: Vec<(usize, usize, f32, String)> = Vec::new();
+    let mut scored: Vec<(usize, usize, f32, &str)> = Vec::new();
     for (pi, p) in passages.iter().enumerate() {
         for (si, s) in text::sentences(&p.text).into_iter().enumerate() {
-            if text::words(&s).len() < 4 {
+            if text::words(s).len() < 4 {
                 continue; // headings and fragments are no answer
             }
-            let s_terms = text::terms(&s);
+            let s_terms = text::terms(s);
             let overlap = q_terms.iter().filter(|t| s_terms.contains(t)).count() as f32
                 / q_terms.len().max(1) as f32;
-            let score = 0.6 * cosine(&q_vec, &embedder.embed(&s)) + 0.4 * overlap;
+            let score = 0.6 * cosine(&q_vec, &embedder.embed(s)) + 0.4 * overlap;
             scored.push((pi, si, score, s));
         }
     }
@@ -51,7 +51,7 @@ pub fn extract(question: &str, passages: &[Passage]) -> Extract {
             found: false,
         };
     }
-    let mut picked: Vec<&(usize, usize, f32, String)> = scored
+    let mut picked: Vec<&(usize, usize, f32, &str)> = scored
         .iter()
         .take_while(|s| s.2 >= best * KEEP_RATIO)
         .take(MAX_SENTENCES)

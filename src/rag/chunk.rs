@@ -16,6 +16,9 @@ pub struct Chunk {
     /// The name of the document it comes from.
     pub document: String,
     pub text: String,
+    /// Where the chunk's sentences stand in its section's text: character offsets of
+    /// the first one's start and the last one's end (the chunk's text rejoins them).
+    pub chars: std::ops::Range<usize>,
 }
 
 impl Chunk {
@@ -56,6 +59,7 @@ pub fn chunk_sections(sections: &[Section], cfg: ChunkConfig) -> Vec<Chunk> {
 /// Chunks one section. Empty or whitespace-only text gives no chunk.
 pub fn chunk_section(section: &Section, cfg: ChunkConfig) -> Vec<Chunk> {
     let sentences = text::sentences(&section.text);
+    let chars_before = |byte: usize| section.text[..byte].chars().count();
     let embedder = HashEmbedder;
     let vectors: Vec<Vec<f32>> = sentences.iter().map(|s| embedder.embed(s)).collect();
     let mut groups: Vec<Vec<&str>> = Vec::new();
@@ -85,12 +89,18 @@ pub fn chunk_section(section: &Section, cfg: ChunkConfig) -> Vec<Chunk> {
     groups
         .into_iter()
         .enumerate()
-        .map(|(i, group)| Chunk {
-            id: format!("{}:{}", section.id, i + 1),
-            section_id: section.id.clone(),
-            section_title: section.title.clone(),
-            document: section.document.clone(),
-            text: join_sentences(&group),
+        .map(|(i, group)| {
+            let first = text::offset_in(&section.text, group[0]);
+            let last = group[group.len() - 1];
+            let end = text::offset_in(&section.text, last) + last.len();
+            Chunk {
+                id: format!("{}:{}", section.id, i + 1),
+                section_id: section.id.clone(),
+                section_title: section.title.clone(),
+                document: section.document.clone(),
+                text: join_sentences(&group),
+                chars: chars_before(first)..chars_before(end),
+            }
         })
         .collect()
 }
@@ -188,6 +198,18 @@ mod tests {
             ChunkConfig::default(),
         );
         assert_eq!(chunks[0].text, "Approval: Ask your manager first.");
+    }
+
+    #[test]
+    fn offsets_point_at_the_chunk_in_its_section() {
+        let text = "Über alles. Das ist gut. ".repeat(60);
+        let chunks = chunk_section(&section(&text), ChunkConfig::default());
+        assert!(chunks.len() > 1);
+        let chars: Vec<char> = text.chars().collect();
+        for c in &chunks {
+            let original: String = chars[c.chars.clone()].iter().collect();
+            assert_eq!(original, c.text);
+        }
     }
 
     #[test]

@@ -198,6 +198,7 @@ mod tests {
                 section_title: String::new(),
                 document: String::new(),
                 text: t.to_string(),
+                chars: 0..t.chars().count(),
             })
             .collect();
         let vectors = chunks

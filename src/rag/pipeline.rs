@@ -299,8 +299,14 @@ pub(crate) async fn retrieve<E: Embedder>(
         let chunk = &engine.index.chunks[hit.chunk];
         span.set(
             sc::retrieval_document(i, "metadata"),
-            serde_json::json!({ "document": chunk.document, "section": chunk.section_title })
-                .to_string(),
+            serde_json::json!({
+                "document": chunk.document,
+                "section": chunk.section_title,
+                "section_id": chunk.section_id,
+                "start_char": chunk.chars.start,
+                "end_char": chunk.chars.end,
+            })
+            .to_string(),
         );
     }
     // The ranking as JSON, which viewers (Phoenix, the page) pretty-print.

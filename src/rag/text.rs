@@ -62,7 +62,8 @@ pub fn terms(text: &str) -> Vec<String> {
 /// A sentence ends at `.`, `!` or `?` followed by white space and a character that can
 /// open a sentence (upper case, digit, quote or bracket), or at a line break that ends a
 /// heading or bullet. Markdown markers (`#`, `-`, `*`) are removed from line starts.
-pub fn sentences(text: &str) -> Vec<String> {
+/// Every sentence is a slice of `text`, so [`offset_in`] can say where it stands.
+pub fn sentences(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for line in text.lines() {
         let line = line.trim();
@@ -80,7 +81,15 @@ pub fn sentences(text: &str) -> Vec<String> {
     out
 }
 
-fn split_line(line: &str, out: &mut Vec<String>) {
+/// The byte offset of `part` in `whole`; `part` must be a slice of `whole`, as every
+/// sentence from [`sentences`] is.
+pub fn offset_in(whole: &str, part: &str) -> usize {
+    let offset = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+    debug_assert!(offset + part.len() <= whole.len(), "not a slice of it");
+    offset
+}
+
+fn split_line<'a>(line: &'a str, out: &mut Vec<&'a str>) {
     let chars: Vec<(usize, char)> = line.char_indices().collect();
     let mut start = 0;
     for (i, &(at, c)) in chars.iter().enumerate() {
@@ -111,10 +120,10 @@ fn opens_sentence(c: char) -> bool {
     (c.is_alphanumeric() && !c.is_lowercase()) || matches!(c, '"' | '\'' | '(' | '“')
 }
 
-fn push_trimmed(s: &str, out: &mut Vec<String>) {
+fn push_trimmed<'a>(s: &'a str, out: &mut Vec<&'a str>) {
     let s = s.trim();
     if !s.is_empty() {
-        out.push(s.to_string());
+        out.push(s);
     }
 }
 
@@ -140,6 +149,19 @@ mod tests {
     fn bullets_and_headings_are_sentences() {
         let s = sentences("### Approval\n- Ask first.\n- Then go");
         assert_eq!(s, vec!["Approval", "Ask first.", "Then go"]);
+    }
+
+    #[test]
+    fn sentences_know_where_they_stand() {
+        let text = "## Travel\n- Book early. Über alles gut.";
+        for s in sentences(text) {
+            let at = offset_in(text, s);
+            assert_eq!(&text[at..at + s.len()], s);
+        }
+        assert_eq!(
+            offset_in(text, sentences(text)[2]),
+            text.find("Über").unwrap()
+        );
     }
 
     #[test]
