@@ -26,13 +26,22 @@ use opentelemetry::KeyValue;
 
 /// How a step ended.
 enum StepEnd {
-    /// A tool's result, for the model to read next (answering `call` when the model
-    /// called the tool natively).
-    Observed {
-        text: String,
-        call: Option<String>,
-    },
+    /// The tools' results, for the model to read next, each answering its call when
+    /// the model called the tool natively.
+    Observed(Vec<Observation>),
     Finished(String),
+}
+
+/// One tool's result.
+struct Observation {
+    text: String,
+    call: Option<String>,
+}
+
+/// One action of a step: a ReAct turn, or one of the tool calls of a native reply.
+struct Action {
+    react: ReactAction,
+    call: Option<String>,
 }
 
 /// Runs the agent loop under `root` until `finish` or `opts.max_steps`: with native
@@ -69,11 +78,12 @@ pub(crate) async fn run<C: ChatModel, E: Embedder>(
                     text: answer,
                 });
             }
-            Ok(StepEnd::Observed { text, call: None }) => messages.push(prompt::observation(&text)),
-            Ok(StepEnd::Observed {
-                text,
-                call: Some(id),
-            }) => messages.push(Message::tool(id, text)),
+            Ok(StepEnd::Observed(observations)) => {
+                messages.extend(observations.into_iter().map(|o| match o.call {
+                    Some(id) => Message::tool(id, o.text),
+                    None => prompt::observation(&o.text),
+                }));
+            }
             Err(e) => return Err(fail(&span, e)),
         }
     }
@@ -87,28 +97,38 @@ fn refuses_tools(e: &AskError) -> bool {
         if message.to_lowercase().contains("tool"))
 }
 
-/// The model's next step and, for a native tool call, the call's id: a tool call, or
-/// a ReAct turn (with one repair of a reply out of format). A native reply that calls
-/// no tool is the model finishing with it.
-async fn next_action<C: ChatModel, E>(
+/// The model's next actions: every tool call of a native reply (models call several
+/// tools at once), or a ReAct turn (with one repair of a reply out of format). A
+/// native reply that calls no tool is the model finishing with it.
+async fn next_actions<C: ChatModel, E>(
     span: &Traced,
     models: &Models<'_, C, E>,
     question: &str,
     native: bool,
     messages: &mut Vec<Message>,
-) -> Result<(ReactAction, Option<String>), AskError> {
+) -> Result<Vec<Action>, AskError> {
     if native {
         let reply = generate(span, models, messages, &prompt::agent_tools(), question).await?;
-        let Some(call) = reply.tool_calls.first().cloned() else {
+        if reply.tool_calls.is_empty() {
             messages.push(Message::assistant(reply.content.clone()));
-            return Ok((finish_with(&reply.content), None));
-        };
-        // One call a step: the others would need answers the run does not give.
-        messages.push(Message::calling(reply.content.clone(), vec![call.clone()]));
-        return Ok((prompt::action_of(&reply.content, &call), Some(call.id)));
+            return Ok(vec![Action {
+                react: finish_with(&reply.content),
+                call: None,
+            }]);
+        }
+        let actions = reply
+            .tool_calls
+            .iter()
+            .map(|call| Action {
+                react: prompt::action_of(&reply.content, call),
+                call: Some(call.id.clone()),
+            })
+            .collect();
+        messages.push(Message::calling(reply.content, reply.tool_calls));
+        return Ok(actions);
     }
     let reply = generate(span, models, messages, &[], question).await?;
-    let action = match prompt::parse_react(&reply.content) {
+    let react = match prompt::parse_react(&reply.content) {
         Ok(action) => {
             messages.push(Message::assistant(reply.content));
             action
@@ -129,7 +149,7 @@ async fn next_action<C: ChatModel, E>(
             action
         }
     };
-    Ok((action, None))
+    Ok(vec![Action { react, call: None }])
 }
 
 /// A reply with no tool call, taken as the model finishing with it.
@@ -141,6 +161,8 @@ fn finish_with(answer: &str) -> ReactAction {
     }
 }
 
+/// One step: the model's reply and a TOOL span per action, in the order the model
+/// gave them. A `finish` among them ends the run with its answer.
 async fn run_step<C: ChatModel, E: Embedder>(
     span: &Traced,
     engine: &Engine,
@@ -157,32 +179,70 @@ async fn run_step<C: ChatModel, E: Embedder>(
             .map(|m| m.content.clone())
             .unwrap_or_default(),
     );
-    let (action, call) = next_action(span, models, question, native, messages).await?;
-    span.set(sc::AGENT_THOUGHT, action.thought.clone());
-    span.set(sc::AGENT_ACTION, action.action.clone());
-    span.set(sc::AGENT_ACTION_INPUT, action.input.clone());
-    let Some(name) = Tool::parse(&action.action) else {
-        // No such tool: no tool span; the model is told, and the run goes on.
-        let observation = format!(
+    let actions = next_actions(span, models, question, native, messages).await?;
+    // The step's attributes list every action, one per line when the model made several.
+    let joined = |f: fn(&ReactAction) -> &str| {
+        actions
+            .iter()
+            .map(|a| f(&a.react))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    span.set(sc::AGENT_THOUGHT, actions[0].react.thought.clone());
+    span.set(sc::AGENT_ACTION, joined(|a| &a.action));
+    span.set(sc::AGENT_ACTION_INPUT, joined(|a| &a.input));
+    let mut observations = Vec::with_capacity(actions.len());
+    for action in actions {
+        match run_action(span, engine, models, opts, &action).await? {
+            ActionEnd::Observed(text) => observations.push(Observation {
+                text,
+                call: action.call,
+            }),
+            ActionEnd::Finished(answer) => {
+                span.set(sc::OUTPUT_VALUE, answer.clone());
+                span.set(sc::AGENT_OBSERVATION_LENGTH, 0);
+                return Ok(StepEnd::Finished(answer));
+            }
+        }
+    }
+    let output = observations
+        .iter()
+        .map(|o| o.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    span.set(sc::AGENT_OBSERVATION_LENGTH, output.chars().count() as i64);
+    span.set(sc::OUTPUT_VALUE, output);
+    Ok(StepEnd::Observed(observations))
+}
+
+/// How one action ended.
+enum ActionEnd {
+    Observed(String),
+    Finished(String),
+}
+
+/// Runs one action as a TOOL span (whose `tool.id` is the call it answers). An unknown
+/// tool gets no span: the model is told, and the run goes on.
+async fn run_action<C: ChatModel, E: Embedder>(
+    span: &Traced,
+    engine: &Engine,
+    models: &Models<'_, C, E>,
+    opts: AskOptions<'_>,
+    action: &Action,
+) -> Result<ActionEnd, AskError> {
+    let react = &action.react;
+    let Some(name) = Tool::parse(&react.action) else {
+        return Ok(ActionEnd::Observed(format!(
             "There is no tool \"{}\". Use {} or {}.",
-            action.action,
+            react.action,
             Tool::Retrieve.as_str(),
             Tool::Finish.as_str()
-        );
-        span.set(sc::OUTPUT_VALUE, observation.clone());
-        span.set(
-            sc::AGENT_OBSERVATION_LENGTH,
-            observation.chars().count() as i64,
-        );
-        return Ok(StepEnd::Observed {
-            text: observation,
-            call,
-        });
+        )));
     };
     let tool = span.child(SpanName::Tool(name));
     tool.set(sc::TOOL_NAME, name.as_str());
-    tool.set(sc::INPUT_VALUE, action.input.clone());
-    if let Some(id) = &call {
+    tool.set(sc::INPUT_VALUE, react.input.clone());
+    if let Some(id) = &action.call {
         tool.set(sc::TOOL_ID, id.clone());
     }
     let end = match name {
@@ -191,33 +251,21 @@ async fn run_step<C: ChatModel, E: Embedder>(
                 sc::TOOL_DESCRIPTION,
                 "Searches the handbook and returns passages with ids and similarity.",
             );
-            let passages = retrieve(&tool, engine, models.embedder, &action.input, opts)
+            let passages = retrieve(&tool, engine, models.embedder, &react.input, opts)
                 .await
                 .map_err(|e| fail(&tool, e))?;
-            StepEnd::Observed {
-                text: if passages.is_empty() {
-                    "No passage matched the query.".to_string()
-                } else {
-                    prompt::format_passages(&passages)
-                },
-                call,
-            }
+            ActionEnd::Observed(if passages.is_empty() {
+                "No passage matched the query.".to_string()
+            } else {
+                prompt::format_passages(&passages)
+            })
         }
         Tool::Finish => {
             tool.set(sc::TOOL_DESCRIPTION, "Ends the run with the final answer.");
-            StepEnd::Finished(action.input.clone())
+            ActionEnd::Finished(react.input.clone())
         }
     };
-    let output = match &end {
-        StepEnd::Observed { text, .. } | StepEnd::Finished(text) => text.clone(),
-    };
+    let (ActionEnd::Observed(output) | ActionEnd::Finished(output)) = &end;
     tool.set(sc::OUTPUT_VALUE, output.clone());
-    span.set(sc::OUTPUT_VALUE, output.clone());
-    let observation_length = if matches!(end, StepEnd::Observed { .. }) {
-        output.chars().count()
-    } else {
-        0
-    };
-    span.set(sc::AGENT_OBSERVATION_LENGTH, observation_length as i64);
     Ok(end)
 }

@@ -5,6 +5,7 @@ use super::harness::{free_port, Page, Site};
 use super::openai_fixture::Fixture;
 use super::phoenix::Phoenix;
 use super::SEED_QUESTION;
+use serde_json::Value;
 
 pub(crate) const FIXTURE_KEY: &str = "sk-fixture-secret-e2e-123";
 
@@ -98,6 +99,9 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
     // The corpus was embedded once, traced as its own trace.
     assert!(page.text("#trace-list").await.contains("index_corpus"));
 
+    // The agent's model calls two tools at once, as OpenAI models do, through a proxy
+    // that sends the usage with the last choice.
+    page.fill("#chat-model", "parallel-tools").await;
     page.ask(
         "What are the requirements for a Global Mobility case?",
         "agent",
@@ -111,10 +115,12 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
         2,
         "{names:?}"
     );
-    assert!(
-        names.contains(&"retrieve") && names.contains(&"finish"),
-        "{names:?}"
+    assert_eq!(
+        names.iter().filter(|n| **n == "retrieve").count(),
+        2,
+        "both calls of the first step ran: {names:?}"
     );
+    assert!(names.contains(&"finish"), "{names:?}");
     assert!(rows.iter().all(|r| r.2 == "OK"));
     assert!(!page.text("#answer").await.is_empty());
     // The agent called its tools through the API: the model was offered them, and each
@@ -180,6 +186,7 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
         .await;
     let mut llm_spans = 0;
     let (mut tool_ids, mut llm_texts) = (Vec::new(), Vec::new());
+    let (mut parallel_calls, mut answered_calls) = (Vec::new(), Vec::new());
     for id in page.trace_ids().await {
         let expected = page.trace_tree(&id).await.len();
         for span in phoenix.wait_for_spans("ragtrace", &id, expected).await {
@@ -193,6 +200,25 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
             }
             if span["span_kind"] == "LLM" {
                 llm_texts.push(span.to_string());
+                let attributes = span["attributes"].as_object().unwrap();
+                let call = |i: usize| {
+                    attributes
+                        .get(&format!(
+                            "llm.output_messages.0.message.tool_calls.{i}.tool_call.id"
+                        ))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
+                if let (Some(a), Some(b)) = (call(0), call(1)) {
+                    parallel_calls.extend([a, b]);
+                    assert!(attributes.contains_key("llm.token_count.prompt"));
+                }
+                answered_calls.extend(
+                    attributes
+                        .iter()
+                        .filter(|(k, _)| k.ends_with(".message.tool_call_id"))
+                        .filter_map(|(_, v)| v.as_str().map(str::to_string)),
+                );
             }
         }
     }
@@ -200,8 +226,14 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
         llm_spans >= 3,
         "{llm_spans} LLM spans from the fixture model"
     );
-    // In Phoenix too, each TOOL span's id is the id of a call an LLM span made.
-    assert!(tool_ids.len() >= 2, "{tool_ids:?}");
+    // In Phoenix too, each TOOL span's id is the id of a call an LLM span made; the
+    // two calls made at once each have their TOOL span, and both results went back.
+    assert!(tool_ids.len() >= 3, "{tool_ids:?}");
+    assert_eq!(parallel_calls.len(), 2, "{parallel_calls:?}");
+    for id in &parallel_calls {
+        assert!(tool_ids.contains(id), "{id} has no TOOL span: {tool_ids:?}");
+        assert!(answered_calls.contains(id), "{id} was never answered");
+    }
     for tool_id in &tool_ids {
         assert!(
             llm_texts.iter().any(|t| t.contains(tool_id.as_str())),

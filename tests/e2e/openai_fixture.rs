@@ -6,8 +6,9 @@
 //! answers, `server-error` → 500, `broken-stream` → a stream cut mid-JSON,
 //! `sloppy-agent` → one reply out of ReAct format, then well-formed ones,
 //! `slow-model` → streams at one piece every 700 ms (time to press Stop). A request
-//! that offers `tools` gets tool calls, streamed as OpenAI streams them — except for
-//! `no-tools`, which refuses them as Ollama does for a model without tool support. The embedding
+//! that offers `tools` gets tool calls, streamed as OpenAI streams them (`parallel-tools`
+//! makes two at once, and sends its usage as proxies do) — except for `no-tools`, which
+//! refuses them as Ollama does for a model without tool support. The embedding
 //! model `no-embeddings` gets llama.cpp's 501 for a server started without embeddings.
 //! The key `sk-bad` gets a 401.
 
@@ -263,12 +264,16 @@ fn reply(model: &str, call: u32, messages: &[Value]) -> String {
 
 /// What OpenAI streams when the model calls a tool: with no tool result yet it calls
 /// `retrieve` with the question; after one, `finish` with the first passage's sentence.
-/// The call's name comes first, its arguments in pieces, then `finish_reason`
-/// `tool_calls` and the usage.
+/// Each call's name comes first, its arguments in pieces, then `finish_reason`
+/// `tool_calls` and the usage in a chunk with empty `choices`.
+///
+/// `parallel-tools` makes two `retrieve` calls at once (the question, and its last
+/// words), their deltas interleaved and two in one chunk, and sends the usage with
+/// the `finish_reason` chunk, whose `choices` is not empty, as LiteLLM and Azure do.
 fn tool_call(model: &str, call: u32, messages: &[Value]) -> Response {
     let content = |m: &Value| m["content"].as_str().unwrap_or_default().to_string();
     let answered = messages.iter().any(|m| m["role"] == "tool");
-    let (name, arguments) = if answered {
+    let calls: Vec<(&str, String)> = if answered {
         let text = reply(
             "fixture-chat",
             call,
@@ -277,44 +282,68 @@ fn tool_call(model: &str, call: u32, messages: &[Value]) -> Response {
                 .chain(messages.iter().filter(|m| m["role"] == "tool").cloned())
                 .collect::<Vec<_>>(),
         );
-        ("finish", json!({ "answer": text }).to_string())
+        vec![("finish", json!({ "answer": text }).to_string())]
     } else {
         let question = messages
             .iter()
             .find_map(|m| content(m).strip_prefix("Question: ").map(str::to_string))
             .unwrap_or_default();
-        ("retrieve", json!({ "query": question }).to_string())
+        let mut calls = vec![("retrieve", json!({ "query": question }).to_string())];
+        if model == "parallel-tools" {
+            let words: Vec<&str> = question.split_whitespace().collect();
+            let tail = words[words.len().saturating_sub(3)..].join(" ");
+            calls.push(("retrieve", json!({ "query": tail }).to_string()));
+        }
+        calls
     };
     let id = format!("chatcmpl-fixture{call}");
-    let chunk = |delta: Value, finish: Value| {
-        format!(
-            "data: {}\n\n",
-            json!({ "id": id, "object": "chat.completion.chunk", "created": 1_764_000_000, "model": model,
-                    "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }] })
-        )
+    let usage = json!({ "prompt_tokens": words(messages), "completion_tokens": 12, "total_tokens": words(messages) + 12 });
+    let event = |choices: Value, usage: Option<&Value>| {
+        let mut chunk = json!({ "id": id, "object": "chat.completion.chunk", "created": 1_764_000_000, "model": model, "choices": choices });
+        if let Some(usage) = usage {
+            chunk["usage"] = usage.clone();
+        }
+        format!("data: {chunk}\n\n")
     };
-    let (head, tail) = arguments.split_at(arguments.len() / 2);
-    let events = vec![
-        chunk(
-            json!({ "role": "assistant", "content": null, "tool_calls": [{ "index": 0, "id": format!("call_{name}_{call}"), "type": "function", "function": { "name": name, "arguments": "" } }] }),
-            Value::Null,
-        ),
-        chunk(
-            json!({ "tool_calls": [{ "index": 0, "function": { "arguments": head } }] }),
-            Value::Null,
-        ),
-        chunk(
-            json!({ "tool_calls": [{ "index": 0, "function": { "arguments": tail } }] }),
-            Value::Null,
-        ),
-        chunk(json!({}), json!("tool_calls")),
-        format!(
-            "data: {}\n\n",
-            json!({ "id": id, "object": "chat.completion.chunk", "created": 1_764_000_000, "model": model, "choices": [],
-                    "usage": { "prompt_tokens": words(messages), "completion_tokens": 12, "total_tokens": words(messages) + 12 } })
-        ),
-        "data: [DONE]\n\n".to_string(),
-    ];
+    let delta = |calls: Value| json!([{ "index": 0, "delta": { "tool_calls": calls }, "finish_reason": null }]);
+    let mut events: Vec<String> = calls
+        .iter()
+        .enumerate()
+        .map(|(i, (name, _))| {
+            let mut delta = json!({ "tool_calls": [{ "index": i, "id": format!("call_{name}_{call}_{i}"), "type": "function", "function": { "name": name, "arguments": "" } }] });
+            if i == 0 {
+                // The role comes once, in the stream's first chunk.
+                delta["role"] = json!("assistant");
+                delta["content"] = Value::Null;
+            }
+            event(json!([{ "index": 0, "delta": delta, "finish_reason": null }]), None)
+        })
+        .collect();
+    let halves: Vec<(&str, &str)> = calls
+        .iter()
+        .map(|(_, args)| args.split_at(args.len() / 2))
+        .collect();
+    for (i, (head, _)) in halves.iter().enumerate() {
+        events.push(event(
+            delta(json!([{ "index": i, "function": { "arguments": head } }])),
+            None,
+        ));
+    }
+    // Every call's second half in one chunk.
+    let tails: Vec<Value> = halves
+        .iter()
+        .enumerate()
+        .map(|(i, (_, tail))| json!({ "index": i, "function": { "arguments": tail } }))
+        .collect();
+    events.push(event(delta(Value::Array(tails)), None));
+    let finish = json!([{ "index": 0, "delta": {}, "finish_reason": "tool_calls" }]);
+    if model == "parallel-tools" {
+        events.push(event(finish, Some(&usage)));
+    } else {
+        events.push(event(finish, None));
+        events.push(event(json!([]), Some(&usage)));
+    }
+    events.push("data: [DONE]\n\n".to_string());
     Response::builder()
         .header("content-type", "text/event-stream")
         .body(Body::from_stream(futures_util::stream::iter(
