@@ -188,6 +188,11 @@ pub trait ChatModel {
     fn calls_tools(&self) -> bool {
         false
     }
+    /// What `usage` cost when `answered_by` (the model the response names) answered;
+    /// `None` when the price is unknown, as for models that cost nothing to know of.
+    fn cost(&self, _answered_by: &str, _usage: Usage) -> Option<pricing::Cost> {
+        None
+    }
     /// Answers `messages`, offering `tools` (ignored by models that do not call tools);
     /// streamed pieces and retries go to `observer` as they happen.
     async fn chat(
@@ -242,6 +247,13 @@ impl<L: ChatModel, R: ChatModel> ChatModel for Either<L, R> {
         }
     }
 
+    fn cost(&self, answered_by: &str, usage: Usage) -> Option<pricing::Cost> {
+        match self {
+            Either::Left(m) => m.cost(answered_by, usage),
+            Either::Right(m) => m.cost(answered_by, usage),
+        }
+    }
+
     async fn chat(
         &self,
         messages: &[Message],
@@ -286,6 +298,10 @@ impl<M: ChatModel> ChatModel for std::rc::Rc<M> {
 
     fn calls_tools(&self) -> bool {
         (**self).calls_tools()
+    }
+
+    fn cost(&self, answered_by: &str, usage: Usage) -> Option<pricing::Cost> {
+        (**self).cost(answered_by, usage)
     }
 
     async fn chat(

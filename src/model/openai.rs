@@ -22,6 +22,7 @@ use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::pricing::{Cost, PriceTable};
 use super::{
     CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, ToolCall, ToolSpec, Usage,
 };
@@ -59,6 +60,8 @@ pub struct ModelSettings {
     /// The origin the key was entered for: the key goes nowhere else until the user
     /// says so (empty: not recorded, by pages from before this setting).
     pub key_origin: String,
+    /// The price table as the user edited it ([`PriceTable::parse`] reads it).
+    pub prices: String,
 }
 
 impl Default for ModelSettings {
@@ -71,6 +74,7 @@ impl Default for ModelSettings {
             remember_key: false,
             tool_calling: true,
             key_origin: String::new(),
+            prices: PriceTable::bundled_text().into(),
         }
     }
 }
@@ -85,6 +89,7 @@ pub struct OpenAiConfig {
     pub embedding_model: String,
     pub temperature: f32,
     pub tool_calling: bool,
+    pub prices: PriceTable,
 }
 
 impl OpenAiConfig {
@@ -136,6 +141,8 @@ impl OpenAiConfig {
             embedding_model: non_empty(&settings.embedding_model, "embedding model")?,
             temperature: settings.temperature,
             tool_calling: settings.tool_calling,
+            prices: PriceTable::parse(&settings.prices)
+                .map_err(|e| ModelError::Settings(e.to_string()))?,
         }))
     }
 
@@ -417,6 +424,10 @@ impl<T: HttpClient> ChatModel for OpenAi<T> {
 
     fn calls_tools(&self) -> bool {
         self.config.tool_calling
+    }
+
+    fn cost(&self, answered_by: &str, usage: Usage) -> Option<Cost> {
+        self.config.prices.cost(self.provider(), answered_by, usage)
     }
 
     async fn chat(

@@ -1,56 +1,128 @@
-//! What a call cost: [`cost`] prices token counts from a table of known models, in USD.
-//! A model not in the table has no price — shown as unknown, never as zero.
+//! What a call cost: a [`PriceTable`] prices token counts, in USD. The page bundles
+//! OpenAI's list prices; the user edits the table as text in the Models panel (one
+//! model a line), which is parsed once into this type. A model not in the table has no
+//! price — shown as unknown, never as zero.
+
+use std::fmt;
+
+use thiserror::Error;
 
 use super::Usage;
 
-/// USD per million tokens: (input, output).
-struct Price {
-    provider: &'static str,
-    model: &'static str,
-    input: f64,
-    output: f64,
+/// USD per million tokens of one model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Price {
+    pub provider: String,
+    pub model: String,
+    pub input: f64,
+    pub output: f64,
 }
 
-/// OpenAI's list prices for the models the page suggests and their siblings. A dated
-/// snapshot (`gpt-4.1-mini-2025-04-14`) is priced as its model.
-const PRICES: [Price; 6] = [
-    Price {
-        provider: "openai",
-        model: "gpt-4.1",
-        input: 2.00,
-        output: 8.00,
-    },
-    Price {
-        provider: "openai",
-        model: "gpt-4.1-mini",
-        input: 0.40,
-        output: 1.60,
-    },
-    Price {
-        provider: "openai",
-        model: "gpt-4.1-nano",
-        input: 0.10,
-        output: 0.40,
-    },
-    Price {
-        provider: "openai",
-        model: "gpt-4o",
-        input: 2.50,
-        output: 10.00,
-    },
-    Price {
-        provider: "openai",
-        model: "gpt-4o-mini",
-        input: 0.15,
-        output: 0.60,
-    },
-    Price {
-        provider: "openai",
-        model: "text-embedding-3-small",
-        input: 0.02,
-        output: 0.0,
-    },
-];
+/// The prices calls are costed with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceTable {
+    prices: Vec<Price>,
+}
+
+/// OpenAI's list prices for the models the page suggests and their siblings.
+const BUNDLED: &str = "\
+# provider model input output (USD per 1M tokens)
+openai gpt-4.1 2.00 8.00
+openai gpt-4.1-mini 0.40 1.60
+openai gpt-4.1-nano 0.10 0.40
+openai gpt-4o 2.50 10.00
+openai gpt-4o-mini 0.15 0.60
+openai text-embedding-3-small 0.02 0
+";
+
+/// A line of a price table that cannot be read.
+#[derive(Debug, Error, PartialEq)]
+#[error("the price table's line {line} (\"{text}\") {problem}")]
+pub struct PriceError {
+    pub line: usize,
+    pub text: String,
+    pub problem: &'static str,
+}
+
+impl Default for PriceTable {
+    fn default() -> Self {
+        PriceTable::parse(BUNDLED).expect("the bundled prices parse")
+    }
+}
+
+impl PriceTable {
+    /// The bundled table as text, as the Models panel first shows it.
+    pub fn bundled_text() -> &'static str {
+        BUNDLED
+    }
+
+    /// Reads one `provider model input output` a line; `#` starts a comment, blank
+    /// lines are skipped. Prices are non-negative numbers.
+    pub fn parse(text: &str) -> Result<PriceTable, PriceError> {
+        let mut prices = Vec::new();
+        for (i, raw) in text.lines().enumerate() {
+            let content = raw.split('#').next().unwrap_or_default().trim();
+            if content.is_empty() {
+                continue;
+            }
+            let error = |problem| PriceError {
+                line: i + 1,
+                text: content.chars().take(60).collect(),
+                problem,
+            };
+            let fields: Vec<&str> = content.split_whitespace().collect();
+            let [provider, model, input, output] = fields[..] else {
+                return Err(error(
+                    "needs four fields: provider, model, input and output price",
+                ));
+            };
+            let price = |v: &str| {
+                v.parse::<f64>()
+                    .ok()
+                    .filter(|p| p.is_finite() && *p >= 0.0)
+                    .ok_or_else(|| error("has a price that is not a number of dollars ≥ 0"))
+            };
+            prices.push(Price {
+                provider: provider.to_string(),
+                model: model.to_string(),
+                input: price(input)?,
+                output: price(output)?,
+            });
+        }
+        Ok(PriceTable { prices })
+    }
+
+    /// What `usage` cost with `model` at `provider`; `None` when the price is not known.
+    /// A dated snapshot (`gpt-4.1-mini-2025-04-14`) is priced as its model.
+    pub fn cost(&self, provider: &str, model: &str, usage: Usage) -> Option<Cost> {
+        let price = self
+            .prices
+            .iter()
+            .filter(|p| p.provider == provider)
+            .filter(|p| {
+                model == p.model
+                    || model
+                        .strip_prefix(p.model.as_str())
+                        .is_some_and(|rest| rest.starts_with("-20"))
+            })
+            // The longest name the model starts with: gpt-4.1-mini before gpt-4.1.
+            .max_by_key(|p| p.model.len())?;
+        Some(Cost {
+            prompt: usage.prompt_tokens as f64 * price.input / 1e6,
+            completion: usage.completion_tokens as f64 * price.output / 1e6,
+        })
+    }
+}
+
+/// The table as it is parsed, one model a line.
+impl fmt::Display for PriceTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for p in &self.prices {
+            writeln!(f, "{} {} {} {}", p.provider, p.model, p.input, p.output)?;
+        }
+        Ok(())
+    }
+}
 
 /// The cost of one call, in USD.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,43 +137,43 @@ impl Cost {
     }
 }
 
-/// What `usage` cost with `model` at `provider`; `None` when the price is not known.
-pub fn cost(provider: &str, model: &str, usage: Usage) -> Option<Cost> {
-    let price = PRICES
-        .iter()
-        .filter(|p| p.provider == provider)
-        // The longest name the model starts with: gpt-4.1-mini before gpt-4.1.
-        .filter(|p| {
-            model == p.model
-                || model
-                    .strip_prefix(p.model)
-                    .is_some_and(|rest| rest.starts_with("-20"))
-        })
-        .max_by_key(|p| p.model.len())?;
-    Some(Cost {
-        prompt: usage.prompt_tokens as f64 * price.input / 1e6,
-        completion: usage.completion_tokens as f64 * price.output / 1e6,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    const USAGE: Usage = Usage {
+        prompt_tokens: 1_000_000,
+        completion_tokens: 500_000,
+    };
+
     #[test]
     fn known_models_are_priced_and_others_are_not() {
-        let usage = Usage {
-            prompt_tokens: 1_000_000,
-            completion_tokens: 500_000,
-        };
-        let c = cost("openai", "gpt-4.1-mini", usage).unwrap();
+        let table = PriceTable::default();
+        let c = table.cost("openai", "gpt-4.1-mini", USAGE).unwrap();
         assert_eq!((c.prompt, c.completion), (0.40, 0.80));
         assert!((c.total() - 1.20).abs() < 1e-12);
-        let snapshot = cost("openai", "gpt-4.1-mini-2025-04-14", usage).unwrap();
-        assert_eq!(snapshot, c);
-        assert_eq!(cost("openai", "gpt-4.1", usage).unwrap().prompt, 2.00);
-        assert_eq!(cost("openai", "fixture-chat", usage), None);
-        assert_eq!(cost("ollama", "gpt-4.1-mini", usage), None);
-        assert_eq!(cost("openai", "gpt-4.1-minimal", usage), None);
+        let snapshot = table.cost("openai", "gpt-4.1-mini-2025-04-14", USAGE);
+        assert_eq!(snapshot, Some(c));
+        assert_eq!(table.cost("openai", "gpt-4.1", USAGE).unwrap().prompt, 2.00);
+        assert_eq!(table.cost("openai", "fixture-chat", USAGE), None);
+        assert_eq!(table.cost("ollama", "gpt-4.1-mini", USAGE), None);
+        assert_eq!(table.cost("openai", "gpt-4.1-minimal", USAGE), None);
+    }
+
+    #[test]
+    fn an_edited_table_prices_new_models_and_says_which_line_is_wrong() {
+        let table = PriceTable::parse("# mine\n\nopenai my-model 1 2.5  # local\n").unwrap();
+        let c = table.cost("openai", "my-model", USAGE).unwrap();
+        assert_eq!((c.prompt, c.completion), (1.0, 1.25));
+        assert_eq!(table.cost("openai", "gpt-4.1", USAGE), None);
+        assert_eq!(PriceTable::parse(&table.to_string()), Ok(table));
+
+        let err = PriceTable::parse("openai a 1 1\nopenai b 1").unwrap_err();
+        assert_eq!(err.line, 2);
+        assert!(err.to_string().contains("four fields"), "{err}");
+        let err = PriceTable::parse("openai a -1 1").unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+        assert!(PriceTable::parse("openai a NaN 1").is_err());
+        assert_eq!(PriceTable::parse("").unwrap().to_string(), "");
     }
 }

@@ -19,8 +19,7 @@ use super::offline::OfflineChat;
 use super::prompt::{self, Passage, ReactParseError};
 use super::{agent, text};
 use crate::model::{
-    pricing, CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, ToolCall,
-    ToolSpec,
+    CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, ToolCall, ToolSpec,
 };
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv as sc;
@@ -433,7 +432,7 @@ pub(crate) async fn generate<C: ChatModel, E>(
         span.set(sc::LLM_FINISH_REASON, reason.clone());
     }
     let priced = reply.model.as_deref().unwrap_or(chat.model_name());
-    if let Some(cost) = pricing::cost(chat.provider(), priced, reply.usage) {
+    if let Some(cost) = chat.cost(priced, reply.usage) {
         span.set(sc::LLM_COST_PROMPT, cost.prompt);
         span.set(sc::LLM_COST_COMPLETION, cost.completion);
         span.set(sc::LLM_COST_TOTAL, cost.total());

@@ -30,6 +30,31 @@ pub fn TextField<S: Send + Sync + 'static>(
     }
 }
 
+/// A labelled multi-line text input.
+#[component]
+pub fn TextAreaField<S: Send + Sync + 'static>(
+    id: &'static str,
+    label: &'static str,
+    settings: RwSignal<S>,
+    get: fn(&S) -> String,
+    set: fn(&mut S, String),
+    saved: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <label for=id>{label}</label>
+        <textarea
+            id=id
+            rows="7"
+            spellcheck="false"
+            prop:value=move || settings.with(get)
+            on:change=move |ev| {
+                settings.update(|s| set(s, event_target_value(&ev)));
+                saved.run(());
+            }
+        />
+    }
+}
+
 /// A checkbox with its label.
 #[component]
 pub fn CheckField<S: Send + Sync + 'static>(

@@ -5,11 +5,12 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::fields::{CheckField, SecretField, TextField};
+use super::fields::{CheckField, SecretField, TextAreaField, TextField};
 use crate::browser::fetch::BrowserHttp;
 use crate::browser::storage;
 use crate::http;
 use crate::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
+use crate::model::pricing::PriceTable;
 use crate::model::ModelError;
 use crate::rag::embed::MODEL_NAME as LOCAL_EMBEDDING_MODEL;
 use crate::rag::offline::CHAT_MODEL_NAME;
@@ -193,6 +194,24 @@ pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
                     "Forget key"
                 </button>
             </div>
+            <details class="prices">
+                <summary id="prices-summary">"Prices"</summary>
+                <p class="help">
+                    "LLM spans carry llm.cost.* for the models listed here, one a line: provider, model, then USD per million input and output tokens. A model not listed has no cost (unknown, not zero)."
+                </p>
+                <TextAreaField id="prices" label="Price table" settings saved
+                    get=|s: &ModelSettings| s.prices.clone() set=|s, v| s.prices = v />
+                <button
+                    id="bundled-prices"
+                    type="button"
+                    on:click=move |_| {
+                        settings.update(|s| s.prices = PriceTable::bundled_text().into());
+                        models.save();
+                    }
+                >
+                    "Bundled prices"
+                </button>
+            </details>
             {move || models.status.get().map(|m| view! { <p id="models-status" class="error">{m}</p> })}
         </details>
     }

@@ -166,17 +166,32 @@ async fn a_server_without_tools_gets_react_and_priced_models_get_a_cost() {
                 .await
                 .into_iter()
                 .find(|(k, _)| k == "llm.cost.total")
-                .map(|(_, v)| v)
+                .and_then(|(_, v)| v.parse::<f64>().ok())
         }
     };
     let priced = cost_of("gpt-4.1-mini").await;
-    assert!(
-        priced
-            .as_deref()
-            .and_then(|c| c.parse::<f64>().ok())
-            .is_some_and(|c| c > 0.0),
-        "{priced:?}"
-    );
+    assert!(priced.is_some_and(|c| c > 0.0), "{priced:?}");
     assert_eq!(cost_of("fixture-chat").await, None);
+
+    // The price table is the user's to edit: a line it cannot read is named, and a
+    // model added to it is priced.
+    page.click("#prices-summary").await;
+    page.fill("#prices", "openai fixture-chat ten 20").await;
+    let label = page.text("#models-label").await;
+    assert!(label.contains("price table's line 1"), "{label}");
+    page.fill("#prices", "# mine\nopenai fixture-chat 100 200")
+        .await;
+    let priced = cost_of("fixture-chat").await;
+    assert!(priced.is_some_and(|c| c > 0.0), "{priced:?}");
+    page.click("#bundled-prices").await;
+    let table = page
+        .js("return document.querySelector('#prices').value")
+        .await;
+    assert!(
+        table
+            .as_str()
+            .is_some_and(|t| t.contains("openai gpt-4.1-mini 0.40 1.60")),
+        "{table}"
+    );
     page.close().await;
 }
