@@ -102,6 +102,9 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
     // The agent's model calls two tools at once, as OpenAI models do, through a proxy
     // that sends the usage with the last choice.
     page.fill("#chat-model", "parallel-tools").await;
+    page.click("#prices-summary").await;
+    page.fill("#prices", "openai parallel-tools 0.40 1.60")
+        .await;
     page.ask(
         "What are the requirements for a Global Mobility case?",
         "agent",
@@ -211,7 +214,10 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
                 };
                 if let (Some(a), Some(b)) = (call(0), call(1)) {
                     parallel_calls.extend([a, b]);
+                    // Its tokens (sent with the last choice) and its cost arrived.
                     assert!(attributes.contains_key("llm.token_count.prompt"));
+                    let cost = attributes.get("llm.cost.total").and_then(Value::as_f64);
+                    assert!(cost.is_some_and(|c| c > 0.0), "{cost:?}");
                 }
                 answered_calls.extend(
                     attributes
