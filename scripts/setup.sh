@@ -9,6 +9,8 @@ BINARYEN_VERSION=132
 # opentelemetry-js, whose serializers write the OTLP/JSON files the import is tested on.
 OTEL_JS_TRANSFORMER=0.223.1
 OTEL_JS_SDK=2.12.1
+# esbuild bundles opentelemetry-js for the benchmark that runs it beside the page's wasm.
+ESBUILD_VERSION=0.28.2
 TOOLS=.state/tools
 say() { echo "setup: $*"; }
 
@@ -51,6 +53,18 @@ if ! grep -qs "\"version\": \"$OTEL_JS_TRANSFORMER\"" "$TOOLS/node_modules/@open
   npm install --prefix "$TOOLS" --no-audit --no-fund --silent \
     "@opentelemetry/otlp-transformer@$OTEL_JS_TRANSFORMER" "@opentelemetry/sdk-trace-base@$OTEL_JS_SDK" \
     "@opentelemetry/resources@$OTEL_JS_SDK" "@opentelemetry/api@1.9.1"
+fi
+
+if ! "$TOOLS/node_modules/.bin/esbuild" --version 2>/dev/null | grep -qx "$ESBUILD_VERSION"; then
+  say "installing esbuild $ESBUILD_VERSION"
+  npm install --prefix "$TOOLS" --no-audit --no-fund --silent "esbuild@$ESBUILD_VERSION"
+fi
+# tests/wasm_bench imports this bundle (it must exist for that target to compile).
+bundle="$TOOLS/otel-js-bench.js"
+if [ ! -s "$bundle" ] || [ benches/otel-js/bench.mjs -nt "$bundle" ]; then
+  # From standard input, imports resolve from the tools folder, where npm put them.
+  (cd "$TOOLS" && node_modules/.bin/esbuild --bundle --format=esm --platform=browser \
+    --sourcefile=bench.mjs --log-level=warning --outfile=otel-js-bench.js) <benches/otel-js/bench.mjs
 fi
 
 if [ "${1:-}" = --browser ]; then
