@@ -56,18 +56,22 @@ impl IndexBuilder {
     /// Adds a chunk and the embedding of its `indexed_text()`.
     pub fn push(&mut self, chunk: Chunk, vector: Vec<f32>) {
         let ix = &mut self.index;
+        let id = ix.chunks.len() as u32;
         let terms = text::terms(&chunk.indexed_text());
         ix.doc_lens.push(terms.len() as f32);
         let mut tf: HashMap<String, u32> = HashMap::new();
         for t in terms {
             *tf.entry(t).or_default() += 1;
         }
-        for t in tf.keys() {
-            *ix.doc_freq.entry(t.clone()).or_default() += 1;
+        for (t, f) in tf {
+            ix.postings.entry(t).or_default().push((id, f));
         }
-        ix.tfs.push(tf);
+        if ix.dim == 0 {
+            ix.dim = vector.len();
+        }
+        assert_eq!(vector.len(), ix.dim, "every vector has the same dimension");
+        ix.vectors.extend_from_slice(&vector);
         ix.chunks.push(chunk);
-        ix.vectors.push(vector);
     }
 
     pub fn build(mut self) -> Index {
@@ -78,14 +82,20 @@ impl IndexBuilder {
 }
 
 /// A searchable set of chunks.
+///
+/// Laid out for speed over tens of thousands of chunks: the vectors sit in one
+/// contiguous array (a scan streams through memory), and BM25 reads an inverted index
+/// (only the chunks holding a query term are scored). Both keep only the best few
+/// results instead of sorting every chunk.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
     pub chunks: Vec<Chunk>,
-    vectors: Vec<Vec<f32>>,
-    /// Term frequencies per chunk.
-    tfs: Vec<HashMap<String, u32>>,
+    /// `dim` floats per chunk, in chunk order.
+    vectors: Vec<f32>,
+    dim: usize,
+    /// Per term: the chunks that hold it, with its frequency there.
+    postings: HashMap<String, Vec<(u32, u32)>>,
     doc_lens: Vec<f32>,
-    doc_freq: HashMap<String, u32>,
     avg_len: f32,
 }
 
@@ -108,6 +118,11 @@ impl Index {
         self.chunks.is_empty()
     }
 
+    /// The embedding of chunk `i`.
+    pub fn vector(&self, i: usize) -> &[f32] {
+        &self.vectors[i * self.dim..(i + 1) * self.dim]
+    }
+
     /// The `top_k` best chunks for a query given as text and as its vector. A query
     /// without words returns nothing.
     pub fn search(
@@ -121,65 +136,84 @@ impl Index {
             return Vec::new();
         }
         let ranked: Vec<(usize, f32)> = match mode {
-            SearchMode::Dense => self.dense(query_vec),
-            SearchMode::Bm25 => self.bm25(query),
-            SearchMode::Hybrid => self.fused(query, query_vec),
+            SearchMode::Dense => self.dense(query_vec, top_k),
+            SearchMode::Bm25 => self.bm25(query, top_k),
+            SearchMode::Hybrid => self.fused(query, query_vec, top_k),
         };
         ranked
             .into_iter()
-            .take(top_k)
             .map(|(chunk, score)| Hit {
                 chunk,
                 score,
-                similarity: cosine(&self.vectors[chunk], query_vec),
+                similarity: cosine(self.vector(chunk), query_vec),
             })
             .collect()
     }
 
-    fn dense(&self, q: &[f32]) -> Vec<(usize, f32)> {
-        let scores = self.vectors.iter().map(|v| cosine(v, q)).enumerate();
-        sorted(scores.filter(|(_, s)| *s > 0.0).collect())
+    /// The `depth` chunks most similar to `q` (a unit vector).
+    fn dense(&self, q: &[f32], depth: usize) -> Vec<(usize, f32)> {
+        if self.dim == 0 || q.len() != self.dim {
+            return Vec::new();
+        }
+        let scores = self
+            .vectors
+            .chunks_exact(self.dim)
+            .map(|v| cosine(v, q))
+            .enumerate()
+            .filter(|(_, s)| *s > 0.0);
+        best(scores.collect(), depth)
     }
 
-    fn bm25(&self, query: &str) -> Vec<(usize, f32)> {
+    /// The `depth` best chunks by BM25 (Okapi, k1 1.2, b 0.75).
+    fn bm25(&self, query: &str, depth: usize) -> Vec<(usize, f32)> {
         let n = self.len() as f32;
         let terms = text::terms(query);
-        let scores = self.tfs.iter().enumerate().map(|(i, tf)| {
-            let score: f32 = terms
-                .iter()
-                .filter_map(|t| {
-                    let f = *tf.get(t)? as f32;
-                    let df = *self.doc_freq.get(t)? as f32;
-                    let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
-                    let norm = 1.0 - BM25_B + BM25_B * self.doc_lens[i] / self.avg_len.max(1.0);
-                    Some(idf * f * (BM25_K1 + 1.0) / (f + BM25_K1 * norm))
-                })
-                .sum();
-            (i, score)
-        });
-        sorted(scores.filter(|(_, s)| *s > 0.0).collect())
+        let mut scores: HashMap<usize, f32> = HashMap::new();
+        for postings in terms.iter().filter_map(|t| self.postings.get(t)) {
+            let df = postings.len() as f32;
+            let idf = ((n - df + 0.5) / (df + 0.5) + 1.0).ln();
+            for &(chunk, f) in postings {
+                let f = f as f32;
+                let norm =
+                    1.0 - BM25_B + BM25_B * self.doc_lens[chunk as usize] / self.avg_len.max(1.0);
+                *scores.entry(chunk as usize).or_default() +=
+                    idf * f * (BM25_K1 + 1.0) / (f + BM25_K1 * norm);
+            }
+        }
+        best(
+            scores.into_iter().filter(|(_, s)| *s > 0.0).collect(),
+            depth,
+        )
     }
 
-    fn fused(&self, query: &str, q: &[f32]) -> Vec<(usize, f32)> {
+    fn fused(&self, query: &str, q: &[f32], top_k: usize) -> Vec<(usize, f32)> {
+        let depth = FUSION_DEPTH.max(top_k);
         let mut fused: HashMap<usize, f32> = HashMap::new();
-        for list in [self.dense(q), self.bm25(query)] {
-            for (rank, (chunk, _)) in list.into_iter().take(FUSION_DEPTH).enumerate() {
+        for list in [self.dense(q, depth), self.bm25(query, depth)] {
+            for (rank, (chunk, _)) in list.into_iter().enumerate() {
                 *fused.entry(chunk).or_default() += 1.0 / (RRF_K + rank as f32 + 1.0);
             }
         }
         let best_possible = 2.0 / (RRF_K + 1.0);
-        sorted(
+        best(
             fused
                 .into_iter()
                 .map(|(c, s)| (c, s / best_possible))
                 .collect(),
+            top_k,
         )
     }
 }
 
-/// Best first; ties broken by chunk order so results are deterministic.
-fn sorted(mut v: Vec<(usize, f32)>) -> Vec<(usize, f32)> {
-    v.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+/// The `depth` best, best first; ties broken by chunk order so results are
+/// deterministic. Only those are sorted, not every candidate.
+fn best(mut v: Vec<(usize, f32)>, depth: usize) -> Vec<(usize, f32)> {
+    let order = |a: &(usize, f32), b: &(usize, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if v.len() > depth {
+        v.select_nth_unstable_by(depth, order);
+        v.truncate(depth);
+    }
+    v.sort_by(order);
     v
 }
 
