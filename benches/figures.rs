@@ -3,6 +3,11 @@
 
 use std::time::{Duration, Instant};
 
+#[path = "../tests/common/figures.rs"]
+mod figures;
+
+use figures::Runs;
+
 use futures_util::StreamExt;
 use opentelemetry::trace::{Span as _, Tracer as _};
 use opentelemetry::KeyValue;
@@ -15,6 +20,7 @@ use ragtrace::rag::embed::HashEmbedder;
 use ragtrace::rag::engine::{Engine, IndexJob};
 use ragtrace::rag::index::SearchMode;
 use ragtrace::rag::pipeline::{ask, AskOptions, Models};
+use ragtrace::rag::text;
 use ragtrace::telemetry::delivery::deliver;
 use ragtrace::telemetry::export::{ExportSettings, ExportTarget};
 use ragtrace::telemetry::import::ImportJob;
@@ -23,18 +29,14 @@ use ragtrace::telemetry::provider::Telemetry;
 use ragtrace::telemetry::redact::Redaction;
 use ragtrace::HANDBOOK_MD;
 
-fn median(mut runs: Vec<Duration>) -> Duration {
-    runs.sort();
-    runs[runs.len() / 2]
-}
-
-fn time<T>(n: usize, mut f: impl FnMut() -> T) -> Duration {
-    median(
+/// `n` runs of `f`, in microseconds.
+fn time<T>(n: usize, mut f: impl FnMut() -> T) -> Runs {
+    Runs::new(
         (0..n)
             .map(|_| {
                 let t = Instant::now();
                 std::hint::black_box(f());
-                t.elapsed()
+                t.elapsed().as_secs_f64() * 1e6
             })
             .collect(),
     )
@@ -53,19 +55,24 @@ fn main() {
         engine.index.len()
     );
     println!(
-        "chunk+embed+index handbook: {:?} (median of 20)",
-        time(20, build)
+        "chunk+embed+index handbook: {}",
+        time(20, build).spread("µs")
     );
-    ten_megabytes_in_slices();
+    let big = ten_megabytes_in_slices();
+    match std::env::var("RAGTRACE_BENCH_PYTHON") {
+        Ok(python) => versus_python(&big, &python),
+        Err(_) => println!("(set RAGTRACE_BENCH_PYTHON to a Python with rank_bm25 and numpy to compare retrieval; `make bench` does)"),
+    }
+    drop(big);
     let q = "What is the maximum number of days an employee can work internationally?";
     for mode in SearchMode::ALL {
         let d = time(200, || {
             engine.index.search(mode, q, &HashEmbedder.embed(q), 5)
         });
         println!(
-            "top-5 retrieval ({}), incl. query embedding: {:?} (median of 200)",
+            "top-5 retrieval over the handbook ({}), incl. query embedding: {}",
             mode.as_str(),
-            d
+            d.spread("µs")
         );
     }
     let telemetry = Telemetry::new("bench");
@@ -77,7 +84,10 @@ fn main() {
         span.end();
     });
     telemetry.take_finished(&Redaction::default());
-    println!("create + end a span with 8 attributes: {d:?} (median of 10000)");
+    println!(
+        "create + end a span with 8 attributes (SDK, natively): {}",
+        d.spread("µs")
+    );
 
     let spans = spans_of_questions(&engine, &telemetry, 2_500);
     import_in_slices(&spans, &telemetry.resource);
@@ -89,8 +99,9 @@ fn main() {
             .collect::<Vec<_>>()
     });
     println!(
-        "encode {n} spans to OTLP protobuf: {d:?} = {:.0} spans/s (median of 5)",
-        n as f64 / d.as_secs_f64()
+        "encode {n} spans to OTLP protobuf: {} = {:.0} spans/s",
+        d.spread("µs"),
+        n as f64 / (d.median() / 1e6)
     );
     let mut store = TraceStore::default();
     store.add(spans.iter().take(4_000).cloned().collect());
@@ -100,9 +111,10 @@ fn main() {
     };
     let d = time(5, || store.find_spans(&query).map(|f| f.len()));
     println!(
-        "spans table over {} traces ({} spans), filtered by name: {d:?} (median of 5)",
+        "spans table over {} traces ({} spans), filtered by name: {}",
         store.traces.len(),
-        4_000
+        4_000,
+        d.spread("µs")
     );
     match std::env::var("RAGTRACE_BENCH_PHOENIX") {
         Ok(base) => {
@@ -145,7 +157,7 @@ fn import_in_slices(spans: &[SpanData], resource: &opentelemetry_sdk::Resource) 
 }
 
 /// Indexing 10 MB the way the page does (sliced), natively: parsing, the slices, the end.
-fn ten_megabytes_in_slices() {
+fn ten_megabytes_in_slices() -> Engine {
     let mut big = String::new();
     let mut copy = 0;
     while big.len() < 10 * 1_048_576 {
@@ -173,6 +185,106 @@ fn ten_megabytes_in_slices() {
         t.elapsed(),
         engine.index.len(),
         s.elapsed()
+    );
+    engine
+}
+
+/// BM25 and dense top-5 over the 10 MB corpus against rank_bm25 and numpy, on the same
+/// chunks (as ragtrace tokenised and embedded them) and queries (the bundled query set),
+/// in rounds of every query: benches/python/retrieval.py measures the Python side.
+fn versus_python(engine: &Engine, python: &str) {
+    const ROUNDS: usize = 7;
+    let queries: Vec<String> = ragtrace::rag::eval::parse_queries(ragtrace::QUERIES_JSONL)
+        .expect("the bundled queries parse")
+        .into_iter()
+        .map(|q| q.question)
+        .collect();
+    let vectors: Vec<Vec<f32>> = queries.iter().map(|q| HashEmbedder.embed(q)).collect();
+    let index = &engine.index;
+    let dir = std::env::temp_dir().join(format!("ragtrace-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary folder");
+    let jsonl = |values: Vec<serde_json::Value>| {
+        values
+            .into_iter()
+            .map(|v| v.to_string() + "\n")
+            .collect::<String>()
+    };
+    let terms = (0..index.len())
+        .map(|i| serde_json::json!(text::terms(&index.chunks[i].indexed_text())))
+        .collect();
+    let query_lines = queries
+        .iter()
+        .zip(&vectors)
+        .map(|(q, v)| serde_json::json!({ "terms": text::terms(q), "vector": v }))
+        .collect();
+    let matrix: Vec<u8> = (0..index.len())
+        .flat_map(|i| index.vector(i).into_iter().flat_map(f32::to_le_bytes))
+        .collect();
+    let written = std::fs::write(dir.join("terms.jsonl"), jsonl(terms))
+        .and_then(|()| std::fs::write(dir.join("queries.jsonl"), jsonl(query_lines)))
+        .and_then(|()| std::fs::write(dir.join("vectors.f32"), matrix));
+    written.expect("the corpus is written for Python");
+    // OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are set on this machine for old OpenBLAS
+    // builds; they slow a current numpy, so this command alone goes without them.
+    let output = std::process::Command::new(python)
+        .arg("benches/python/retrieval.py")
+        .arg(&dir)
+        .arg(ROUNDS.to_string())
+        .env_remove("OPENBLAS_CORETYPE")
+        .env_remove("OPENBLAS_L2_SIZE")
+        .output()
+        .expect("the bench Python runs");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(
+        output.status.success(),
+        "benches/python/retrieval.py failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let theirs: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("the Python side prints JSON");
+    let figures = |key: &str| -> Vec<f64> {
+        serde_json::from_value(theirs[key].clone()).expect("one figure per round")
+    };
+    let tops = |key: &str| -> Vec<Vec<usize>> {
+        serde_json::from_value(theirs[key].clone()).expect("five chunks per query")
+    };
+    for (mode, tool, what, key) in [
+        (SearchMode::Bm25, "rank_bm25", "BM25 top-5", "bm25"),
+        (SearchMode::Dense, "numpy", "dense top-5", "dense"),
+    ] {
+        let ours: Vec<f64> = (0..ROUNDS)
+            .map(|_| {
+                let t = Instant::now();
+                for (q, v) in queries.iter().zip(&vectors) {
+                    std::hint::black_box(index.search(mode, q, v, 5));
+                }
+                t.elapsed().as_secs_f64() * 1e3 / queries.len() as f64
+            })
+            .collect();
+        // By text: the corpus repeats the handbook, so equal chunks tie.
+        let text_of = |c: usize| index.chunks[c].indexed_text();
+        let same = queries
+            .iter()
+            .zip(&vectors)
+            .zip(tops(&format!("{key}_top")))
+            .filter(|((q, v), top)| {
+                let theirs: Vec<String> = top.iter().map(|&c| text_of(c)).collect();
+                index
+                    .search(mode, q, v, 5)
+                    .iter()
+                    .all(|h| theirs.contains(&text_of(h.chunk)))
+            })
+            .count();
+        println!(
+            "{}; {} chunks, {} queries, the same top-5 set for {same} of them",
+            figures::versus(tool, what, "ms", &ours, &figures(key)),
+            index.len(),
+            queries.len()
+        );
+    }
+    println!(
+        "numpy's BLAS: {}",
+        theirs["blas"].as_str().unwrap_or("unknown")
     );
 }
 

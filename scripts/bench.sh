@@ -18,8 +18,15 @@ stop_phoenix() { kill "$phoenix_pid" 2>/dev/null || true; wait "$phoenix_pid" 2>
 trap stop_phoenix EXIT
 for _ in $(seq 120); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.5; done
 
-echo "== native"
-RAGTRACE_BENCH_PHOENIX="http://127.0.0.1:$port" cargo bench --quiet --bench figures
+# rank_bm25 and numpy, for the `vs rank_bm25` and `vs numpy` lines, in their own venv.
+venv=.state/bench-venv
+[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+"$venv/bin/pip" install --quiet --disable-pip-version-check \
+  numpy==2.4.6 rank-bm25==0.2.2 threadpoolctl==3.8.0
+
+echo "== native (ratio > 1: ragtrace is faster)"
+RAGTRACE_BENCH_PHOENIX="http://127.0.0.1:$port" RAGTRACE_BENCH_PYTHON="$PWD/$venv/bin/python" \
+  cargo bench --quiet --bench figures
 
 echo "== wasm in headless Chromium, beside opentelemetry-js (ratio > 1: ragtrace is faster)"
 CHROMEDRIVER=$(command -v chromedriver) \

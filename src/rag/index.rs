@@ -66,11 +66,17 @@ impl IndexBuilder {
         for (t, f) in tf {
             ix.postings.entry(t).or_default().push((id, f));
         }
-        if ix.dim == 0 {
-            ix.dim = vector.len();
+        if ix.columns.is_empty() {
+            ix.columns = vec![Vec::new(); vector.len()];
         }
-        assert_eq!(vector.len(), ix.dim, "every vector has the same dimension");
-        ix.vectors.extend_from_slice(&vector);
+        assert_eq!(
+            vector.len(),
+            ix.columns.len(),
+            "every vector has the same dimension"
+        );
+        for (column, x) in ix.columns.iter_mut().zip(vector) {
+            column.push(x);
+        }
         ix.chunks.push(chunk);
     }
 
@@ -83,16 +89,17 @@ impl IndexBuilder {
 
 /// A searchable set of chunks.
 ///
-/// Laid out for speed over tens of thousands of chunks: the vectors sit in one
-/// contiguous array (a scan streams through memory), and BM25 reads an inverted index
-/// (only the chunks holding a query term are scored). Both keep only the best few
-/// results instead of sorting every chunk.
+/// Laid out for speed over tens of thousands of chunks: the vectors are stored by
+/// dimension, so dense scoring adds up whole columns for the query's non-zero
+/// coordinates only (a hashed query has a few hundred of 1,024; a dense one streams
+/// through the matrix once), and BM25 reads an inverted index (only the chunks holding
+/// a query term are scored). Both keep only the best few results instead of sorting
+/// every chunk.
 #[derive(Debug, Clone, Default)]
 pub struct Index {
     pub chunks: Vec<Chunk>,
-    /// `dim` floats per chunk, in chunk order.
-    vectors: Vec<f32>,
-    dim: usize,
+    /// One column per dimension: that coordinate of every chunk's vector, in chunk order.
+    columns: Vec<Vec<f32>>,
     /// Per term: the chunks that hold it, with its frequency there.
     postings: HashMap<String, Vec<(u32, u32)>>,
     doc_lens: Vec<f32>,
@@ -119,8 +126,8 @@ impl Index {
     }
 
     /// The embedding of chunk `i`.
-    pub fn vector(&self, i: usize) -> &[f32] {
-        &self.vectors[i * self.dim..(i + 1) * self.dim]
+    pub fn vector(&self, i: usize) -> Vec<f32> {
+        self.columns.iter().map(|c| c[i]).collect()
     }
 
     /// The `top_k` best chunks for a query given as text and as its vector. A query
@@ -145,23 +152,24 @@ impl Index {
             .map(|(chunk, score)| Hit {
                 chunk,
                 score,
-                similarity: cosine(self.vector(chunk), query_vec),
+                similarity: cosine(&self.vector(chunk), query_vec),
             })
             .collect()
     }
 
     /// The `depth` chunks most similar to `q` (a unit vector).
     fn dense(&self, q: &[f32], depth: usize) -> Vec<(usize, f32)> {
-        if self.dim == 0 || q.len() != self.dim {
+        if q.len() != self.columns.len() {
             return Vec::new();
         }
-        let scores = self
-            .vectors
-            .chunks_exact(self.dim)
-            .map(|v| cosine(v, q))
-            .enumerate()
-            .filter(|(_, s)| *s > 0.0);
-        best(scores.collect(), depth)
+        let mut scores = vec![0f32; self.len()];
+        for (column, &w) in self.columns.iter().zip(q).filter(|(_, w)| **w != 0.0) {
+            for (score, x) in scores.iter_mut().zip(column) {
+                *score += w * x;
+            }
+        }
+        let positive = scores.into_iter().enumerate().filter(|(_, s)| *s > 0.0);
+        best(positive.collect(), depth)
     }
 
     /// The `depth` best chunks by BM25 (Okapi, k1 1.2, b 0.75).
