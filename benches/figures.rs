@@ -158,13 +158,7 @@ fn import_in_slices(spans: &[SpanData], resource: &opentelemetry_sdk::Resource) 
 
 /// Indexing 10 MB the way the page does (sliced), natively: parsing, the slices, the end.
 fn ten_megabytes_in_slices() -> Engine {
-    let mut big = String::new();
-    let mut copy = 0;
-    while big.len() < 10 * 1_048_576 {
-        copy += 1;
-        big.push_str(&format!("# Handbook copy {copy}\n"));
-        big.push_str(&HANDBOOK_MD.replace("{#", &format!("{{#c{copy}-")));
-    }
+    let big = figures::ten_megabyte_corpus();
     let t = Instant::now();
     let mut job = IndexJob::new(&[("big.md", &big)]).expect("indexes");
     let parsed = t.elapsed();

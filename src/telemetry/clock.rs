@@ -9,10 +9,20 @@ use std::time::SystemTime;
 /// Now, as a `SystemTime` with sub-millisecond resolution on every target.
 #[cfg(target_arch = "wasm32")]
 pub fn now() -> SystemTime {
-    let ms = web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.time_origin() + p.now())
-        .unwrap_or_else(js_sys::Date::now);
+    // The page's `Performance` and its time origin are looked up once: every span
+    // reads the clock twice, and each call into JavaScript costs.
+    thread_local! {
+        static PERFORMANCE: Option<(web_sys::Performance, f64)> = web_sys::window()
+            .and_then(|w| w.performance())
+            .map(|p| {
+                let origin = p.time_origin();
+                (p, origin)
+            });
+    }
+    let ms = PERFORMANCE.with(|p| match p {
+        Some((performance, origin)) => origin + performance.now(),
+        None => js_sys::Date::now(),
+    });
     SystemTime::UNIX_EPOCH + std::time::Duration::from_nanos((ms * 1e6) as u64)
 }
 

@@ -82,9 +82,10 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<SpanData>, OtlpError> {
     spans_of(ExportTraceServiceRequest::decode(bytes)?)
 }
 
-/// The OTLP/JSON file of `spans` (hex ids, int64 nanoseconds as strings).
+/// The OTLP/JSON file of `spans` (hex ids, int64 nanoseconds as strings), compact as
+/// opentelemetry-js and the Collector write it: smaller to store and faster to write.
 pub fn to_json(spans: Vec<SpanData>, resource: &Resource) -> String {
-    serde_json::to_string_pretty(&request(spans, resource)).expect("OTLP messages serialise")
+    serde_json::to_string(&request(spans, resource)).expect("OTLP messages serialise")
 }
 
 /// Reads an OTLP/JSON file as producers write it (see [`super::otlp_json`]): one

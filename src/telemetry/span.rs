@@ -7,7 +7,7 @@
 //! [`Traced::end`] is called; it ends with status OK unless [`Traced::fail`] was called.
 
 use std::borrow::Cow;
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use opentelemetry::trace::{Status, TraceContextExt, TraceId, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
@@ -22,6 +22,9 @@ pub struct Traced {
     cx: Context,
     tracer: SdkTracer,
     failed: Cell<bool>,
+    /// Attributes set so far, handed to the span in one call when it ends: one lock of
+    /// the SDK's span per span rather than one per attribute.
+    attributes: RefCell<Vec<KeyValue>>,
 }
 
 impl Traced {
@@ -39,18 +42,20 @@ impl Traced {
         let span = tracer
             .span_builder(name.as_str())
             .with_start_time(clock::now())
-            .with_attributes([KeyValue::new(semconv::SPAN_KIND, name.kind().as_str())])
             .start_with_context(tracer, parent);
+        let mut attributes = Vec::with_capacity(16);
+        attributes.push(KeyValue::new(semconv::SPAN_KIND, name.kind().as_str()));
         Traced {
             cx: parent.with_span(span),
             tracer: tracer.clone(),
             failed: Cell::new(false),
+            attributes: RefCell::new(attributes),
         }
     }
 
     /// Sets one attribute.
     pub fn set(&self, key: impl Into<opentelemetry::Key>, value: impl Into<Value>) {
-        self.cx.span().set_attribute(KeyValue::new(key, value));
+        self.attributes.borrow_mut().push(KeyValue::new(key, value));
     }
 
     /// Adds a timestamped event.
@@ -96,6 +101,7 @@ impl Traced {
 impl Drop for Traced {
     fn drop(&mut self) {
         let span = self.cx.span();
+        span.set_attributes(self.attributes.take());
         if !self.failed.get() {
             span.set_status(Status::Ok);
         }

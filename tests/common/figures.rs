@@ -1,6 +1,9 @@
 //! Figures over repeated runs, as `make bench` prints them: min, median and max, and
 //! the `vs <tool>` lines that compare ragtrace with the tool a user would pick instead,
-//! measured in the same run. Shared by benches/figures.rs and tests/wasm_bench.
+//! measured in the same run; and the 10 MB corpus they index. Shared by
+//! benches/figures.rs, tests/wasm_bench and the end-to-end benchmark.
+
+#![allow(dead_code)] // each includer uses its own part
 
 /// Repeated measurements of one thing, in the unit they are printed in.
 pub struct Runs(Vec<f64>);
@@ -68,4 +71,17 @@ pub fn num(x: f64) -> String {
         (2 - x.abs().log10().floor() as i32).clamp(0, 6) as usize
     };
     format!("{x:.digits$}")
+}
+
+/// 10 MB of markdown: the handbook many times over, each copy under its own title (and
+/// its own section ids).
+pub fn ten_megabyte_corpus() -> String {
+    let mut big = String::new();
+    let mut copy = 0;
+    while big.len() < 10 * 1_048_576 {
+        copy += 1;
+        big.push_str(&format!("# Handbook copy {copy}\n"));
+        big.push_str(&ragtrace::HANDBOOK_MD.replace("{#", &format!("{{#c{copy}-")));
+    }
+    big
 }

@@ -397,20 +397,12 @@ async fn explorer_figures() {
         page.wait_for(|p| async move { p.count("#trace-list li").await == 1 })
             .await;
     }
-    renders.sort_by(f64::total_cmp);
     println!(
-        "explorer: waterfall of a 2,000-span trace rendered in {:.0} ms (median of 5; min {:.0}, max {:.0})",
-        renders[2], renders[0], renders[4]
+        "explorer: waterfall of a 2,000-span trace rendered in {}",
+        super::figures::Runs::new(renders).spread("ms")
     );
 
-    // 10 MB of markdown: the handbook many times over, each copy under its own title.
-    let mut big = String::new();
-    let mut copy = 0;
-    while big.len() < 10 * 1_048_576 {
-        copy += 1;
-        big.push_str(&format!("# Handbook copy {copy}\n"));
-        big.push_str(&ragtrace::HANDBOOK_MD.replace("{#", &format!("{{#c{copy}-")));
-    }
+    let big = super::figures::ten_megabyte_corpus();
     let file = temp_file("ten-mb.md", big.as_bytes());
     page.click("#corpus-panel > summary").await;
     page.upload("#doc-upload", &file).await;

@@ -6,6 +6,8 @@ mod delivery;
 mod explorer;
 mod export;
 mod fault_proxy;
+#[path = "../common/figures.rs"]
+mod figures;
 mod harness;
 mod interop;
 mod models;

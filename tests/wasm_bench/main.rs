@@ -9,7 +9,8 @@ mod figures;
 
 use opentelemetry_sdk::trace::SpanData;
 use ragtrace::rag::embed::HashEmbedder;
-use ragtrace::rag::engine::Engine;
+use ragtrace::rag::engine::{Engine, IndexJob};
+use ragtrace::rag::index::SearchMode;
 use ragtrace::rag::pipeline::{ask, AskOptions, Mode, Models};
 use ragtrace::telemetry::names::SpanName;
 use ragtrace::telemetry::span::Traced;
@@ -147,4 +148,24 @@ async fn offline_questions_in_wasm() {
         "wasm: one offline agent question: {}",
         figures::Runs::new(runs).spread("ms")
     );
+}
+
+#[wasm_bindgen_test]
+async fn retrieval_over_ten_megabytes_in_wasm() {
+    let big = figures::ten_megabyte_corpus();
+    let mut job = IndexJob::new(&[("big.md", &big)]).expect("indexes");
+    while !job.step(64 * 1024) {}
+    let engine = job.finish();
+    let q = "What is the maximum number of days an employee can work internationally?";
+    for mode in SearchMode::ALL {
+        let runs: Vec<f64> = (0..20)
+            .map(|_| time(|| engine.index.search(mode, q, &HashEmbedder.embed(q), 5)))
+            .collect();
+        console_log!(
+            "wasm: top-5 retrieval over the 10 MB corpus ({} chunks, {}), incl. query embedding: {}",
+            engine.index.len(),
+            mode.as_str(),
+            figures::Runs::new(runs).spread("ms")
+        );
+    }
 }
