@@ -48,6 +48,15 @@ pub async fn yield_to_page() {
     channel.port1().set_onmessage(None);
 }
 
+/// Records a User Timing mark: the page's milestones (`ragtrace:ready`,
+/// `ragtrace:restored`) show in the browser's performance tools, and `make bench`
+/// reads them.
+pub fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
 /// A JavaScript error as text.
 pub(crate) fn js_error(e: JsValue) -> String {
     match e.dyn_ref::<js_sys::Error>() {

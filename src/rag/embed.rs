@@ -19,15 +19,26 @@ impl HashEmbedder {
         let mut v = vec![0f32; DIM];
         let terms = text::terms(text);
         for t in &terms {
-            add(&mut v, t.as_bytes(), 1.0);
+            add(&mut v, &[t.as_bytes()], 1.0);
         }
         for pair in terms.windows(2) {
-            add(&mut v, format!("{} {}", pair[0], pair[1]).as_bytes(), 0.6);
+            add(&mut v, &[pair[0].as_bytes(), b" ", pair[1].as_bytes()], 0.6);
         }
+        // Character trigrams of each word padded as `^word$`, hashed from the UTF-8 of
+        // each character in place (no string per trigram: indexing hashes millions).
+        let mut window = [([0u8; 4], 0usize); 3];
         for w in text::words(text).iter().filter(|w| !text::is_stopword(w)) {
-            let padded: Vec<char> = format!("^{w}$").chars().collect();
-            for tri in padded.windows(3) {
-                add(&mut v, tri.iter().collect::<String>().as_bytes(), 0.25);
+            let padded = std::iter::once('^')
+                .chain(w.chars())
+                .chain(std::iter::once('$'));
+            for (i, c) in padded.enumerate() {
+                window.rotate_left(1);
+                let (bytes, len) = &mut window[2];
+                *len = c.encode_utf8(bytes).len();
+                if i >= 2 {
+                    let [a, b, c] = &window;
+                    add(&mut v, &[&a.0[..a.1], &b.0[..b.1], &c.0[..c.1]], 0.25);
+                }
             }
         }
         normalise(&mut v);
@@ -35,17 +46,21 @@ impl HashEmbedder {
     }
 }
 
-fn add(v: &mut [f32], feature: &[u8], weight: f32) {
-    let h = fnv1a(feature);
+/// Adds `weight` to the signed bucket of the feature made of `parts`, in order.
+fn add(v: &mut [f32], parts: &[&[u8]], weight: f32) {
+    let h = parts
+        .iter()
+        .flat_map(|p| p.iter())
+        .fold(FNV_OFFSET, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME)
+        });
     let sign = if h >> 63 == 1 { -1.0 } else { 1.0 };
     v[(h % DIM as u64) as usize] += sign * weight;
 }
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-    })
-}
+/// FNV-1a, 64 bits.
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 fn normalise(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
@@ -85,6 +100,42 @@ mod tests {
         assert_eq!(a, e.embed("International work limit"));
         assert!((cosine(&a, &a) - 1.0).abs() < 1e-5);
         assert!(e.embed("  the of ").iter().all(|x| *x == 0.0));
+    }
+
+    /// The features spelled out with a string each, as the embedder once built them:
+    /// the in-place hashing must give the very same vectors.
+    fn plain(text: &str) -> Vec<f32> {
+        let mut v = vec![0f32; DIM];
+        let terms = text::terms(text);
+        for t in &terms {
+            add(&mut v, &[t.as_bytes()], 1.0);
+        }
+        for pair in terms.windows(2) {
+            add(
+                &mut v,
+                &[format!("{} {}", pair[0], pair[1]).as_bytes()],
+                0.6,
+            );
+        }
+        for w in text::words(text).iter().filter(|w| !text::is_stopword(w)) {
+            let padded: Vec<char> = format!("^{w}$").chars().collect();
+            for tri in padded.windows(3) {
+                add(&mut v, &[tri.iter().collect::<String>().as_bytes()], 0.25);
+            }
+        }
+        normalise(&mut v);
+        v
+    }
+
+    #[test]
+    fn in_place_hashing_gives_the_plain_features() {
+        for text in [
+            "International work limit: 30 working days.",
+            "Über die Grenze, ça va très bien; 海外勤務は三十日まで。 a",
+            "",
+        ] {
+            assert_eq!(HashEmbedder.embed(text), plain(text), "{text}");
+        }
     }
 
     #[test]

@@ -86,6 +86,7 @@ fn App() -> impl IntoView {
         store,
         live,
     };
+    milestones(corpus, restored);
     let show = move |trace_id: Option<TraceId>| {
         if trace_id.is_some() {
             selected_trace.set(trace_id);
@@ -124,6 +125,23 @@ fn App() -> impl IntoView {
             </section>
         </main>
     }
+}
+
+/// Marks, once each, when the page can first answer (`ragtrace:ready`) and when the
+/// stored traces are back (`ragtrace:restored`).
+fn milestones(corpus: documents::Corpus, restored: RwSignal<bool>) {
+    let marked = StoredValue::new((false, false));
+    Effect::new(move |_| {
+        let (ready, back) = (corpus.indexed.with(Option::is_some), restored.get());
+        let (was_ready, was_back) = marked.get_value();
+        if ready && !was_ready {
+            crate::browser::mark("ragtrace:ready");
+        }
+        if back && !was_back {
+            crate::browser::mark("ragtrace:restored");
+        }
+        marked.set_value((ready || was_ready, back || was_back));
+    });
 }
 
 /// Deep links: the URL fragment `#/trace/<trace id>/span/<span id>` follows the chosen

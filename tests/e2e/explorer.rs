@@ -439,6 +439,102 @@ async fn explorer_figures() {
         figures[2].as_str().unwrap()
     );
     page.close().await;
+    page_ready_figures().await;
+}
+
+/// When the page can first answer (its `ragtrace:ready` mark) on an empty profile, and
+/// again with 1,000 traces stored, with when they are back (`ragtrace:restored`), over
+/// five loads each.
+async fn page_ready_figures() {
+    let page = Page::open().await;
+    let mut empty = Vec::new();
+    for _ in 0..5 {
+        page.client.refresh().await.unwrap();
+        page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
+            .await;
+        empty.push(marks(&page).await.0);
+    }
+    let file = temp_file("many-traces.json", many_traces_json(1_000).as_bytes());
+    page.upload("#import", &file).await;
+    // Every trace is in IndexedDB before the reloads.
+    page.wait_for(|p| async move {
+        p.client
+            .execute_async(
+                r#"const done = arguments[0];
+                   const open = indexedDB.open('ragtrace');
+                   open.onsuccess = () => {
+                     const count = open.result.transaction('traces').objectStore('traces').count();
+                     count.onsuccess = () => { done(count.result); open.result.close(); };
+                   };"#,
+                vec![],
+            )
+            .await
+            .unwrap()
+            == 1_000
+    })
+    .await;
+    let (mut ready, mut restored) = (Vec::new(), Vec::new());
+    for _ in 0..5 {
+        page.client.refresh().await.unwrap();
+        page.wait_for(|p| async move { p.count("#trace-list li").await > 0 })
+            .await;
+        let (r, back) = marks(&page).await;
+        ready.push(r);
+        restored.push(back);
+    }
+    let spread = |runs| super::figures::Runs::new(runs).spread("ms");
+    println!(
+        "explorer: page ready to ask, empty profile: {}",
+        spread(empty)
+    );
+    println!(
+        "explorer: page ready to ask with 1,000 traces stored: {}; traces restored at {}",
+        spread(ready),
+        spread(restored)
+    );
+    page.close().await;
+}
+
+/// When this load of the page was ready to ask and had its traces back, in ms since it
+/// began loading.
+async fn marks(page: &Page) -> (f64, f64) {
+    page.wait_for(|p| async move {
+        p.js("return performance.getEntriesByName('ragtrace:restored').length")
+            .await
+            == 1
+    })
+    .await;
+    let mut at = [0.0; 2];
+    for (mark, name) in at.iter_mut().zip(["ragtrace:ready", "ragtrace:restored"]) {
+        let script = format!("return performance.getEntriesByName('{name}')[0].startTime");
+        *mark = page.js(&script).await.as_f64().unwrap();
+    }
+    (at[0], at[1])
+}
+
+/// `n` small traces (a root and four children each) as one OTLP JSON file.
+fn many_traces_json(n: usize) -> String {
+    use ragtrace::telemetry::names::SpanName;
+    use ragtrace::telemetry::provider::Telemetry;
+    use ragtrace::telemetry::redact::Redaction;
+    use ragtrace::telemetry::semconv as sc;
+    use ragtrace::telemetry::span::Traced;
+    let telemetry = Telemetry::new("bench");
+    for i in 0..n {
+        let root = Traced::root(&telemetry.tracer, SpanName::RagPipeline);
+        root.set(sc::INPUT_VALUE, format!("question {i}"));
+        for name in [
+            SpanName::Retrieval,
+            SpanName::CreateEmbeddings,
+            SpanName::Prompt,
+            SpanName::Generation,
+        ] {
+            root.child(name)
+                .set(sc::OUTPUT_VALUE, format!("output {i}"));
+        }
+    }
+    let spans = telemetry.take_finished(&Redaction::default());
+    ragtrace::telemetry::otlp::to_json(spans, &telemetry.resource)
 }
 
 /// One trace of `n` spans as OTLP JSON: a root with agent steps, each with a few

@@ -153,9 +153,25 @@ async fn offline_questions_in_wasm() {
 #[wasm_bindgen_test]
 async fn retrieval_over_ten_megabytes_in_wasm() {
     let big = figures::ten_megabyte_corpus();
+    let start = clock::now();
     let mut job = IndexJob::new(&[("big.md", &big)]).expect("indexes");
-    while !job.step(64 * 1024) {}
+    let parse = ms_since(start);
+    let mut slices = Vec::new();
+    loop {
+        let slice = clock::now();
+        let done = job.step(64 * 1024);
+        slices.push(ms_since(slice));
+        if done {
+            break;
+        }
+    }
     let engine = job.finish();
+    console_log!(
+        "wasm: index 10 MB: {:.0} ms in all; parse {parse:.1} ms, then {} slices of 64 KB: {}",
+        ms_since(start),
+        slices.len(),
+        figures::Runs::new(slices).spread("ms")
+    );
     let q = "What is the maximum number of days an employee can work internationally?";
     for mode in SearchMode::ALL {
         let runs: Vec<f64> = (0..20)
