@@ -169,6 +169,9 @@ impl Corpus {
                 .map(|d| (d.name.as_str(), d.text.as_str()))
                 .collect();
             let started = clock::now();
+            // The parse (tens of ms for 10 MB) gets a pause of its own, apart from the
+            // click's rendering.
+            browser::yield_to_page().await;
             let mut job = match IndexJob::new(&pairs) {
                 Ok(job) => job,
                 Err(e) => {
