@@ -9,11 +9,15 @@
 //! - [`bench`]: the benchmark table and summary, read back from traces.
 //! - [`chart`]: the latency chart's series.
 //! - [`genai`]: OpenTelemetry's `gen_ai.*` conventions read as OpenInference views.
+//! - [`timing`]: self time and the critical path of a trace.
+//! - [`stats`]: statistics per span name over one trace or many.
 
 pub mod bench;
 pub mod chart;
 pub mod genai;
 pub mod query;
 pub mod rows;
+pub mod stats;
 pub mod store;
+pub mod timing;
 pub mod tree;

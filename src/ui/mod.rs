@@ -29,6 +29,7 @@ mod models;
 mod persist;
 mod runner;
 mod spans;
+mod stats;
 mod traces;
 
 use std::rc::Rc;
@@ -121,6 +122,7 @@ fn App() -> impl IntoView {
                 <spans::SpanTable store selected_trace selected_span />
                 <spans::Waterfall rows selected_span />
                 <spans::SpanDetails rows selected_span />
+                <stats::Statistics store selected_trace />
                 <chart::LatencyChart store />
             </section>
         </main>

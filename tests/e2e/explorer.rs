@@ -356,6 +356,101 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     page.close().await;
 }
 
+/// The critical path and self times the waterfall shows, and the statistics view's
+/// counts, equal what the same code computes natively from the downloaded traces.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn critical_path_self_time_and_statistics_match_a_native_computation() {
+    use ragtrace::explorer::{stats, store::TraceStore, timing::Timing};
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", false).await;
+    page.ask(AGENT_QUESTION, "agent", false).await;
+    page.click("#download-all").await;
+    let mut store = TraceStore::default();
+    store.add(
+        ragtrace::telemetry::otlp::from_json(&page.downloaded("ragtrace-traces.json").await)
+            .unwrap(),
+    );
+    let agent = page.trace_ids().await[0].clone();
+    let record = store
+        .traces
+        .iter()
+        .find(|t| t.trace_id.to_string() == agent)
+        .expect("the agent trace was downloaded");
+    let rows = record.rows();
+    let timing = Timing::of(&rows);
+    let native_path: Vec<String> = rows
+        .iter()
+        .zip(&timing.critical)
+        .filter(|(_, on)| **on)
+        .map(|(r, _)| r.span_id.to_string())
+        .collect();
+    // The agent's steps run one after another: the root and its steps are all on it.
+    assert!(native_path.len() >= 3, "{native_path:?}");
+    page.trace_tree(&agent).await;
+    assert_eq!(page.count("#waterfall .wf-row.critical").await, 0);
+    page.click("#critical-path").await;
+    let shown = page
+        .js("return [...document.querySelectorAll('#waterfall .wf-row')].map(r => [r.dataset.spanId, r.classList.contains('critical'), Number(r.querySelector('.wf-self').dataset.selfMs)])")
+        .await;
+    let shown = shown.as_array().unwrap();
+    assert_eq!(shown.len(), rows.len());
+    let page_path: Vec<String> = shown
+        .iter()
+        .filter(|r| r[1] == true)
+        .map(|r| r[0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(page_path, native_path);
+    for (r, (row, self_ms)) in shown.iter().zip(rows.iter().zip(&timing.self_ms)) {
+        assert_eq!(r[0].as_str(), Some(row.span_id.to_string().as_str()));
+        assert!(
+            (r[2].as_f64().unwrap() - self_ms).abs() < 1e-6,
+            "{r:?} vs {self_ms}"
+        );
+    }
+
+    // Statistics over the chosen trace count what its span table lists.
+    page.click("#stats-summary").await;
+    let mut table: Vec<(String, u64)> = Vec::new();
+    for (name, ..) in page.span_rows().await {
+        match table.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, c)) => *c += 1,
+            None => table.push((name, 1)),
+        }
+    }
+    table.sort();
+    assert_eq!(stats_counts(&page).await, table);
+    // Over every trace, as natively over the download.
+    page.select_by_value("#stats-scope", "all").await;
+    let all_rows: Vec<_> = store.traces.iter().map(|t| t.rows()).collect();
+    let mut native: Vec<(String, u64)> = stats::by_name(all_rows.iter().map(Vec::as_slice))
+        .into_iter()
+        .map(|s| (s.name, s.count as u64))
+        .collect();
+    native.sort();
+    page.wait_for(|p| {
+        let native = native.clone();
+        async move { stats_counts(p).await == native }
+    })
+    .await;
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
+/// The statistics table's (span name, count) rows, sorted.
+async fn stats_counts(page: &Page) -> Vec<(String, u64)> {
+    let v = page
+        .js("return [...document.querySelectorAll('#stats-table tbody tr')].map(r => [r.dataset.name, Number(r.dataset.count)])")
+        .await;
+    let mut counts: Vec<(String, u64)> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[0].as_str().unwrap().to_string(), r[1].as_u64().unwrap()))
+        .collect();
+    counts.sort();
+    counts
+}
+
 /// Speed figures of the explorer in the release page (printed, nothing asserted about
 /// speed): rendering the waterfall of a 2,000-span trace, and indexing 10 MB of
 /// documents with the longest pause of the page's main thread meanwhile.

@@ -7,6 +7,7 @@ use leptos::tachys::html::attribute::custom::custom_attribute;
 use opentelemetry::trace::SpanId;
 
 use crate::explorer::rows::SpanRow;
+use crate::explorer::timing::Timing;
 use crate::explorer::tree::{Key, Outline, Window};
 use crate::telemetry::semconv::StatusCode;
 
@@ -30,6 +31,9 @@ pub fn Waterfall(
     // The row the arrow keys move; Enter (or a click) selects it.
     let cursor: RwSignal<Option<SpanId>> = RwSignal::new(None);
     let shown: Memo<Vec<usize>> = Memo::new(move |_| outline.with(|o| rows.with(|r| o.visible(r))));
+    let timing: Memo<Timing> = Memo::new(move |_| rows.with(|r| Timing::of(r)));
+    // Whether the critical path is highlighted.
+    let critical = RwSignal::new(false);
     let view_port = NodeRef::<leptos::html::Div>::new();
     let scroll_top = RwSignal::new(0);
     // Another trace starts at its top.
@@ -75,11 +79,20 @@ pub fn Waterfall(
                 Window::at(scroll_top.get(), ROW_PX, shown.len(), VIEW_ROWS, OVERSCAN);
             let above = format!("height: {}px", first as i32 * ROW_PX);
             let below = format!("height: {}px", (shown.len() - end) as i32 * ROW_PX);
+            let on_path = critical.get();
             let visible = rows.with(|rows| {
-                shown[first..end]
-                    .iter()
-                    .map(|&i| waterfall_row(&rows[i], total, outline, cursor, selected_span))
-                    .collect_view()
+                timing.with(|timing| {
+                    shown[first..end]
+                        .iter()
+                        .map(|&i| {
+                            let timed = Timed {
+                                self_ms: timing.self_ms[i],
+                                critical: on_path && timing.critical[i],
+                            };
+                            waterfall_row(&rows[i], timed, total, outline, cursor, selected_span)
+                        })
+                        .collect_view()
+                })
             });
             view! {
                 <div class="wf-spacer" style=above></div>
@@ -91,7 +104,19 @@ pub fn Waterfall(
     view! {
         <Show when=move || !rows.with(Vec::is_empty)>
             <h2>"Waterfall"</h2>
-            <p class="hint">"Arrow keys move, ← and → collapse and expand, Enter opens a span."</p>
+            <p class="hint">
+                "Arrow keys move, ← and → collapse and expand, Enter opens a span. "
+                <label class="check">
+                    <input
+                        id="critical-path"
+                        type="checkbox"
+                        prop:checked=move || critical.get()
+                        on:change=move |ev| critical.set(event_target_checked(&ev))
+                    />
+                    "Critical path"
+                </label>
+                " (the spans the trace's end waited on); self: time a span spent outside its children."
+            </p>
             <WaterfallAxis total />
             <div
                 id="waterfall"
@@ -164,11 +189,25 @@ fn WaterfallAxis(total: Memo<f64>) -> impl IntoView {
             })
             .collect_view()
     };
-    view! { <div class="wf-axis"><span></span><span class="wf-track wf-ticks">{ticks}</span><span></span></div> }
+    view! {
+        <div class="wf-axis">
+            <span></span>
+            <span class="wf-track wf-ticks">{ticks}</span>
+            <span class="wf-ms">"duration"</span>
+            <span class="wf-ms">"self"</span>
+        </div>
+    }
+}
+
+/// A row's self time, and whether it is highlighted on the critical path.
+struct Timed {
+    self_ms: f64,
+    critical: bool,
 }
 
 fn waterfall_row(
     r: &SpanRow,
+    timed: Timed,
     total: f64,
     outline: RwSignal<Outline>,
     cursor: RwSignal<Option<SpanId>>,
@@ -177,12 +216,13 @@ fn waterfall_row(
     let left = r.offset_ms / total * 100.0;
     let width = (r.duration_ms / total * 100.0).max(0.4);
     let title = format!(
-        "{} · {} · {} · {:.3} ms at +{:.3} ms{}",
+        "{} · {} · {} · {:.3} ms at +{:.3} ms, self {:.3} ms{}",
         r.name,
         r.kind_label(),
         r.status.as_str(),
         r.duration_ms,
         r.offset_ms,
+        timed.self_ms,
         if r.key_attribute.is_empty() {
             String::new()
         } else {
@@ -221,6 +261,7 @@ fn waterfall_row(
             aria-selected=move || is_selected(selected_span, id)().to_string()
             class:selected=is_selected(selected_span, id)
             class:cursor=move || cursor.get() == Some(id)
+            class:critical=timed.critical
             on:click=move |_| {
                 cursor.set(Some(id));
                 selected_span.set(Some(id));
@@ -239,6 +280,9 @@ fn waterfall_row(
                 ></span>
             </span>
             <span class="wf-ms">{format!("{:.2} ms", r.duration_ms)}</span>
+            <span class="wf-ms wf-self" data-self-ms=timed.self_ms.to_string()>
+                {format!("{:.2}", timed.self_ms)}
+            </span>
         </div>
     }
     .add_any_attr(custom_attribute("aria-level", (r.depth + 1).to_string()))

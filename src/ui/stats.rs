@@ -1,0 +1,93 @@
+//! The statistics view: per span name, over the chosen trace or over every trace —
+//! count, durations, self time and error rate. Computed only while the view is open.
+
+use leptos::prelude::*;
+use opentelemetry::trace::TraceId;
+
+use crate::explorer::rows::SpanRow;
+use crate::explorer::stats::{self, NameStats};
+use crate::explorer::store::TraceStore;
+
+#[component]
+pub fn Statistics(
+    store: RwSignal<TraceStore>,
+    selected_trace: RwSignal<Option<TraceId>>,
+) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let every_trace = RwSignal::new(false);
+    let table: Memo<Vec<NameStats>> = Memo::new(move |_| {
+        if !open.get() {
+            return Vec::new();
+        }
+        let id = selected_trace.get();
+        let rows: Vec<Vec<SpanRow>> = store.with(|s| {
+            if every_trace.get() {
+                s.traces.iter().map(|t| t.rows()).collect()
+            } else {
+                id.and_then(|id| s.get(id))
+                    .map(|t| t.rows())
+                    .into_iter()
+                    .collect()
+            }
+        });
+        stats::by_name(rows.iter().map(Vec::as_slice))
+    });
+    view! {
+        <Show when=move || store.with(|s| !s.traces.is_empty())>
+            <details
+                class="stats"
+                id="stats-panel"
+                on:toggle=move |ev| {
+                    open.set(event_target::<web_sys::HtmlDetailsElement>(&ev).open())
+                }
+            >
+                <summary id="stats-summary">"Statistics"</summary>
+                <label for="stats-scope">"Over "</label>
+                <select
+                    id="stats-scope"
+                    on:change=move |ev| every_trace.set(event_target_value(&ev) == "all")
+                >
+                    <option value="trace">"the chosen trace"</option>
+                    <option value="all">"every trace"</option>
+                </select>
+                <table id="stats-table">
+                    <thead>
+                        <tr>
+                            <th>"Span"</th>
+                            <th>"Count"</th>
+                            <th>"Total ms"</th>
+                            <th>"Mean ms"</th>
+                            <th>"p50 ms"</th>
+                            <th>"p95 ms"</th>
+                            <th>"Self ms"</th>
+                            <th>"Errors"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        // Keyed by every figure: a row whose figures change is drawn anew.
+                        <For each=move || table.get() key=|s| format!("{s:?}") let(s)>
+                            <StatsRow s />
+                        </For>
+                    </tbody>
+                </table>
+            </details>
+        </Show>
+    }
+}
+
+#[component]
+fn StatsRow(s: NameStats) -> impl IntoView {
+    let ms = |x: f64| format!("{x:.2}");
+    view! {
+        <tr data-name=s.name.clone() data-count=s.count.to_string()>
+            <td>{s.name.clone()}</td>
+            <td class="num">{s.count}</td>
+            <td class="num">{ms(s.total_ms)}</td>
+            <td class="num">{ms(s.mean_ms)}</td>
+            <td class="num">{ms(s.p50_ms)}</td>
+            <td class="num">{ms(s.p95_ms)}</td>
+            <td class="num">{ms(s.self_ms)}</td>
+            <td class="num">{format!("{} ({:.0} %)", s.errors, s.error_rate() * 100.0)}</td>
+        </tr>
+    }
+}
