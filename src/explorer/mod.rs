@@ -11,9 +11,11 @@
 //! - [`genai`]: OpenTelemetry's `gen_ai.*` conventions read as OpenInference views.
 //! - [`timing`]: self time and the critical path of a trace.
 //! - [`stats`]: statistics per span name over one trace or many.
+//! - [`cost`]: what model calls cost, per trace, session or any set of traces.
 
 pub mod bench;
 pub mod chart;
+pub mod cost;
 pub mod genai;
 pub mod query;
 pub mod rows;

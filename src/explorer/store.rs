@@ -11,6 +11,7 @@ use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use serde::{Deserialize, Serialize};
 
+use super::cost::Spend;
 use super::rows::ms_between;
 use crate::telemetry::delivery::{Outcome, SpanKey};
 use crate::telemetry::export::DEFAULT_PROJECT;
@@ -264,6 +265,8 @@ pub struct TraceSummary {
     pub start: Option<SystemTime>,
     pub span_count: usize,
     pub duration_ms: f64,
+    /// What its model calls cost, in words ([`Spend::label`]).
+    pub cost: Option<String>,
 }
 
 impl TraceRecord {
@@ -284,6 +287,7 @@ impl TraceRecord {
             start: root.map(|r| r.start_time),
             span_count: self.spans.len(),
             duration_ms: self.duration_ms(),
+            cost: Spend::of_spans(&self.spans).label(),
         }
     }
 }

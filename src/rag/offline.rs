@@ -30,6 +30,10 @@ impl Embedder for HashEmbedder {
     }
 }
 
+/// `llm.provider` of the offline models: they run in the page, so their calls cost
+/// nothing and are left out of costs.
+pub const PROVIDER: &str = "ragtrace";
+
 /// The offline chat model.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OfflineChat;
@@ -40,7 +44,7 @@ impl ChatModel for OfflineChat {
     }
 
     fn provider(&self) -> &str {
-        "ragtrace"
+        PROVIDER
     }
 
     fn invocation_parameters(&self) -> String {

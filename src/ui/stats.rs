@@ -1,12 +1,15 @@
 //! The statistics view: per span name, over the chosen trace or over every trace —
-//! count, durations, self time and error rate. Computed only while the view is open.
+//! count, durations, self time and error rate — and what the model calls cost (per
+//! session too, over every trace). Computed only while the view is open.
 
 use leptos::prelude::*;
 use opentelemetry::trace::TraceId;
 
+use crate::explorer::cost::Spend;
 use crate::explorer::rows::SpanRow;
 use crate::explorer::stats::{self, NameStats};
-use crate::explorer::store::TraceStore;
+use crate::explorer::store::{TraceRecord, TraceStore};
+use crate::telemetry::semconv;
 
 #[component]
 pub fn Statistics(
@@ -32,6 +35,50 @@ pub fn Statistics(
         });
         stats::by_name(rows.iter().map(Vec::as_slice))
     });
+    // What the calls cost: over the scope, then per session over every trace.
+    let spent: Memo<Vec<(String, String)>> = Memo::new(move |_| {
+        if !open.get() {
+            return Vec::new();
+        }
+        let id = selected_trace.get();
+        store.with(|s| {
+            if !every_trace.get() {
+                let label = id
+                    .and_then(|id| s.get(id))
+                    .and_then(|t| Spend::of_traces([t]).label());
+                return label
+                    .map(|l| ("This trace".to_string(), l))
+                    .into_iter()
+                    .collect();
+            }
+            let mut lines: Vec<(String, String)> = Spend::of_traces(&s.traces)
+                .label()
+                .map(|l| ("Every trace".to_string(), l))
+                .into_iter()
+                .collect();
+            let mut sessions: Vec<(String, Vec<&TraceRecord>)> = Vec::new();
+            for t in &s.traces {
+                let session = t.root_attribute(semconv::SESSION_ID).unwrap_or_default();
+                match sessions.iter_mut().find(|(s, _)| *s == session) {
+                    Some((_, traces)) => traces.push(t),
+                    None => sessions.push((session, vec![t])),
+                }
+            }
+            lines.extend(
+                sessions
+                    .into_iter()
+                    .filter(|(s, _)| !s.is_empty())
+                    .filter_map(|(session, traces)| {
+                        let label = Spend::of_traces(traces).label()?;
+                        Some((
+                            format!("Session {}", session.chars().take(8).collect::<String>()),
+                            label,
+                        ))
+                    }),
+            );
+            lines
+        })
+    });
     view! {
         <Show when=move || store.with(|s| !s.traces.is_empty())>
             <details
@@ -50,6 +97,11 @@ pub fn Statistics(
                     <option value="trace">"the chosen trace"</option>
                     <option value="all">"every trace"</option>
                 </select>
+                <ul id="stats-cost">
+                    <For each=move || spent.get() key=|line| line.clone() let((scope, label))>
+                        <li>{scope}": model calls cost "<span class="cost">{label}</span></li>
+                    </For>
+                </ul>
                 <table id="stats-table">
                     <thead>
                         <tr>

@@ -127,6 +127,7 @@ fn TraceItem(
             <span class="trace-summary">
                 {trace.start.map(local_time).unwrap_or_default()}" · "
                 {format!("{} spans · {:.1} ms", trace.span_count, trace.duration_ms)}
+                {trace.cost.map(|c| view! { " · "<span class="trace-cost">{c}</span> })}
             </span>
             <span class=format!("export-state {}", trace.export.label()) title=reason>{trace.export.label()}</span>
             <button class="download-trace" type="button" title="Download this trace as OTLP JSON" on:click=download>"⬇"</button>

@@ -183,6 +183,32 @@ async fn a_server_without_tools_gets_react_and_priced_models_get_a_cost() {
         .await;
     let priced = cost_of("fixture-chat").await;
     assert!(priced.is_some_and(|c| c > 0.0), "{priced:?}");
+    // Costs add up per trace in the list, and over every trace and per session in the
+    // statistics; calls without a price are counted, never priced at zero.
+    let costs: Vec<String> = serde_json::from_value(
+        page.js("return [...document.querySelectorAll('#trace-list .trace-cost')].map(e => e.textContent)")
+            .await,
+    )
+    .unwrap();
+    assert!(
+        costs
+            .iter()
+            .any(|c| c.starts_with('$') && !c.contains("without")),
+        "{costs:?}"
+    );
+    assert!(
+        costs.iter().any(|c| c.starts_with("cost unknown (")),
+        "{costs:?}"
+    );
+    page.click("#stats-summary").await;
+    page.select_by_value("#stats-scope", "all").await;
+    page.wait_text("#stats-cost", "Every trace: model calls cost $")
+        .await;
+    let spent = page.text("#stats-cost").await;
+    assert!(
+        spent.contains("calls without a price") && spent.contains("Session "),
+        "{spent}"
+    );
     page.click("#bundled-prices").await;
     let table = page
         .js("return document.querySelector('#prices').value")
