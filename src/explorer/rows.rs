@@ -76,6 +76,33 @@ pub struct SpanRow {
     pub events: Vec<EventRow>,
 }
 
+#[cfg(test)]
+impl SpanRow {
+    /// A CHAIN row, OK, without attributes: what the explorer's unit tests build trees of.
+    pub(crate) fn for_test(
+        span_id: SpanId,
+        name: &str,
+        depth: usize,
+        offset_ms: f64,
+        duration_ms: f64,
+    ) -> SpanRow {
+        SpanRow {
+            span_id,
+            name: name.into(),
+            kind: Some(SpanKind::Chain),
+            status: StatusCode::Ok,
+            status_message: String::new(),
+            depth,
+            has_children: false,
+            offset_ms,
+            duration_ms,
+            key_attribute: String::new(),
+            attributes: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+}
+
 /// One span event, ready to display.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventRow {

@@ -98,20 +98,8 @@ mod tests {
 
     /// A row at `depth` from `start` to `stop` ms.
     fn row(name: &str, depth: usize, start: f64, stop: f64) -> SpanRow {
-        SpanRow {
-            span_id: opentelemetry::trace::SpanId::from(start.to_bits()),
-            name: name.into(),
-            kind: None,
-            status: crate::telemetry::semconv::StatusCode::Ok,
-            status_message: String::new(),
-            depth,
-            has_children: false,
-            offset_ms: start,
-            duration_ms: stop - start,
-            key_attribute: String::new(),
-            attributes: Vec::new(),
-            events: Vec::new(),
-        }
+        let id = opentelemetry::trace::SpanId::from(start.to_bits() ^ stop.to_bits());
+        SpanRow::for_test(id, name, depth, start, stop - start)
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! [`Outline`]: the waterfall's collapsible view of a trace's [`SpanRow`]s — which rows
-//! show while some spans are collapsed, and where a [`Key`] moves the cursor.
+//! show while some spans are collapsed, and where a [`Key`] moves the cursor; and
+//! [`search`], which shows the rows that match a query with their ancestors.
 //!
 //! Contract: `rows` are a depth-first span tree, as [`super::store::TraceRecord::rows`]
 //! lays them out (a span's descendants follow it, one level deeper or more).
@@ -114,6 +115,42 @@ impl Outline {
 }
 
 /// The row of the span that row `i` hangs under.
+/// What a search of the span tree shows: every row that matches, and every ancestor
+/// of one (so a match is seen where it sits in the tree), in tree order.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Found {
+    pub shown: Vec<usize>,
+    pub matches: HashSet<usize>,
+}
+
+/// The rows whose name, kind, status message or any attribute (key or value) holds
+/// `query`, ignoring case, with their ancestors.
+pub fn search(rows: &[SpanRow], query: &str) -> Found {
+    let needle = query.trim().to_lowercase();
+    let holds = |text: &str| text.to_lowercase().contains(&needle);
+    let mut keep = vec![false; rows.len()];
+    let mut matches = HashSet::new();
+    // The ancestors of the current row, outermost first.
+    let mut open: Vec<usize> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        open.truncate(row.depth);
+        let found = holds(&row.name)
+            || holds(row.kind_label())
+            || holds(&row.status_message)
+            || row.attributes.iter().any(|(k, v)| holds(k) || holds(v));
+        if found {
+            matches.insert(i);
+            keep[i] = true;
+            open.iter().for_each(|&a| keep[a] = true);
+        }
+        open.push(i);
+    }
+    Found {
+        shown: (0..rows.len()).filter(|&i| keep[i]).collect(),
+        matches,
+    }
+}
+
 fn parent(rows: &[SpanRow], i: usize) -> Option<usize> {
     let depth = rows[i].depth.checked_sub(1)?;
     (0..i).rev().find(|&j| rows[j].depth == depth)
@@ -147,7 +184,6 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telemetry::semconv::{SpanKind, StatusCode};
 
     const NAMES: [(&str, usize); 5] = [("root", 0), ("a", 1), ("a1", 2), ("a2", 2), ("b", 1)];
 
@@ -170,18 +206,8 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, (n, depth))| SpanRow {
-                span_id: id(n),
-                name: n.to_string(),
-                kind: Some(SpanKind::Chain),
-                status: StatusCode::Ok,
-                status_message: String::new(),
-                depth: *depth,
                 has_children: matches!(*n, "root" | "a"),
-                offset_ms: i as f64,
-                duration_ms: 1.0,
-                key_attribute: String::new(),
-                attributes: Vec::new(),
-                events: Vec::new(),
+                ..SpanRow::for_test(id(n), n, *depth, i as f64, 1.0)
             })
             .collect()
     }
@@ -192,6 +218,19 @@ mod tests {
             .into_iter()
             .map(|i| name(rows[i].span_id))
             .collect()
+    }
+
+    #[test]
+    fn a_search_keeps_the_ancestors_of_every_match() {
+        let mut rows = rows();
+        rows[3].attributes = vec![("retrieval.query".into(), "Leave DAYS".into())];
+        let found = search(&rows, "days");
+        let shown: Vec<&str> = found.shown.iter().map(|&i| name(rows[i].span_id)).collect();
+        assert_eq!(shown, ["root", "a", "a2"]);
+        assert_eq!(found.matches, HashSet::from([3]));
+        let found = search(&rows, "B");
+        assert_eq!(found.shown, [0, 4]);
+        assert!(search(&rows, "nothing like it").shown.is_empty());
     }
 
     #[test]

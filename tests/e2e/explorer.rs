@@ -75,6 +75,39 @@ async fn the_waterfall_collapses_and_follows_the_keyboard() {
     );
     assert_eq!(page.count(".wf-axis .wf-tick").await, 5);
 
+    // A search of the tree shows every match under its ancestors (collapsed or not).
+    let all_rows = page.count("#waterfall .wf-row").await;
+    let embeddings = page
+        .span_rows()
+        .await
+        .iter()
+        .filter(|r| r.0 == "CreateEmbeddings")
+        .count();
+    assert!(embeddings >= 1);
+    page.fill("#tree-search", "createembeddings").await;
+    page.wait_text("#tree-matches", &format!("{embeddings} match"))
+        .await;
+    let shown: Vec<(String, u64, bool)> = serde_json::from_value(
+        page.js("return [...document.querySelectorAll('#waterfall .wf-row')].map(r => [r.querySelector('.wf-name').textContent, Number(r.getAttribute('aria-level')), r.classList.contains('match')])")
+            .await,
+    )
+    .unwrap();
+    assert_eq!(shown.iter().filter(|r| r.2).count(), embeddings);
+    assert_eq!(shown[0].0, "agent_run");
+    for (row, next) in shown
+        .iter()
+        .zip(shown.iter().skip(1).map(Some).chain([None]))
+    {
+        // A row that does not match is there as the ancestor of the next.
+        assert!(
+            row.2 || next.is_some_and(|n| n.1 == row.1 + 1),
+            "{row:?} in {shown:?}"
+        );
+    }
+    page.fill("#tree-search", "").await;
+    page.wait_for(|p| async move { p.count("#waterfall .wf-row").await == all_rows })
+        .await;
+
     // An agent trace with its waterfall and the details of its first step.
     page.screenshot("e2e-explorer.png").await;
     page.assert_clean_console().await;

@@ -1,5 +1,6 @@
 //! The waterfall: the span tree on a shared time axis, collapsible, windowed to the
-//! rows in view, driven by the keyboard.
+//! rows in view, driven by the keyboard, searchable (a match shows with its
+//! ancestors), with self times and the critical path.
 
 use leptos::ev::KeyboardEvent;
 use leptos::prelude::*;
@@ -8,7 +9,7 @@ use opentelemetry::trace::SpanId;
 
 use crate::explorer::rows::SpanRow;
 use crate::explorer::timing::Timing;
-use crate::explorer::tree::{Key, Outline, Window};
+use crate::explorer::tree::{self, Key, Outline, Window};
 use crate::telemetry::semconv::StatusCode;
 
 use super::is_selected;
@@ -30,7 +31,17 @@ pub fn Waterfall(
     let outline = RwSignal::new(Outline::default());
     // The row the arrow keys move; Enter (or a click) selects it.
     let cursor: RwSignal<Option<SpanId>> = RwSignal::new(None);
-    let shown: Memo<Vec<usize>> = Memo::new(move |_| outline.with(|o| rows.with(|r| o.visible(r))));
+    let query = RwSignal::new(String::new());
+    let found: Memo<Option<tree::Found>> = Memo::new(move |_| {
+        query.with(|q| (!q.trim().is_empty()).then(|| rows.with(|r| tree::search(r, q))))
+    });
+    // A search shows its matches and their ancestors; otherwise the outline decides.
+    let shown: Memo<Vec<usize>> = Memo::new(move |_| {
+        found.with(|f| match f {
+            Some(f) => f.shown.clone(),
+            None => outline.with(|o| rows.with(|r| o.visible(r))),
+        })
+    });
     let timing: Memo<Timing> = Memo::new(move |_| rows.with(|r| Timing::of(r)));
     // Whether the critical path is highlighted.
     let critical = RwSignal::new(false);
@@ -88,6 +99,8 @@ pub fn Waterfall(
                             let timed = Timed {
                                 self_ms: timing.self_ms[i],
                                 critical: on_path && timing.critical[i],
+                                matched: found
+                                    .with(|f| f.as_ref().is_some_and(|f| f.matches.contains(&i))),
                             };
                             waterfall_row(&rows[i], timed, total, outline, cursor, selected_span)
                         })
@@ -117,6 +130,20 @@ pub fn Waterfall(
                 </label>
                 " (the spans the trace's end waited on); self: time a span spent outside its children."
             </p>
+            <div class="wf-search">
+                <input
+                    id="tree-search"
+                    type="search"
+                    placeholder="Search the tree: span name, kind or attribute"
+                    aria-label="Search the span tree"
+                    prop:value=move || query.get()
+                    on:input=move |ev| query.set(event_target_value(&ev))
+                />
+                {move || found.with(|f| f.as_ref().map(|f| {
+                    let n = f.matches.len();
+                    view! { <span id="tree-matches">{format!("{n} match{}", if n == 1 { "" } else { "es" })}</span> }
+                }))}
+            </div>
             <WaterfallAxis total />
             <div
                 id="waterfall"
@@ -199,10 +226,12 @@ fn WaterfallAxis(total: Memo<f64>) -> impl IntoView {
     }
 }
 
-/// A row's self time, and whether it is highlighted on the critical path.
+/// A row's self time, and whether it is highlighted: on the critical path, or as a
+/// match of the search.
 struct Timed {
     self_ms: f64,
     critical: bool,
+    matched: bool,
 }
 
 fn waterfall_row(
@@ -262,6 +291,7 @@ fn waterfall_row(
             class:selected=is_selected(selected_span, id)
             class:cursor=move || cursor.get() == Some(id)
             class:critical=timed.critical
+            class:match=timed.matched
             on:click=move |_| {
                 cursor.set(Some(id));
                 selected_span.set(Some(id));
