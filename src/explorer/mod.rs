@@ -12,10 +12,12 @@
 //! - [`timing`]: self time and the critical path of a trace.
 //! - [`stats`]: statistics per span name over one trace or many.
 //! - [`cost`]: what model calls cost, per trace, session or any set of traces.
+//! - [`flame`]: flame graphs of one trace, or of many merged by path.
 
 pub mod bench;
 pub mod chart;
 pub mod cost;
+pub mod flame;
 pub mod genai;
 pub mod query;
 pub mod rows;

@@ -25,6 +25,7 @@ mod export;
 mod exporter;
 mod fields;
 mod files;
+mod flame;
 mod models;
 mod persist;
 mod runner;
@@ -123,6 +124,7 @@ fn App() -> impl IntoView {
                 <spans::Waterfall rows selected_span />
                 <spans::SpanDetails rows selected_span />
                 <stats::Statistics store selected_trace />
+                <flame::FlameGraph store rows selected_span />
                 <chart::LatencyChart store />
             </section>
         </main>

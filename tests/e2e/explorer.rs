@@ -389,10 +389,11 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     page.close().await;
 }
 
-/// The critical path and self times the waterfall shows, and the statistics view's
-/// counts, equal what the same code computes natively from the downloaded traces.
+/// The critical path and self times the waterfall shows, the statistics view's counts
+/// and the flame graph's rectangles equal what the same code computes natively from
+/// the downloaded traces.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn critical_path_self_time_and_statistics_match_a_native_computation() {
+async fn critical_path_self_time_statistics_and_flame_graph_match_a_native_computation() {
     use ragtrace::explorer::{stats, store::TraceStore, timing::Timing};
     let page = Page::open().await;
     page.ask(SEED_QUESTION, "rag", false).await;
@@ -455,6 +456,25 @@ async fn critical_path_self_time_and_statistics_match_a_native_computation() {
     // Over every trace, as natively over the download.
     page.select_by_value("#stats-scope", "all").await;
     let all_rows: Vec<_> = store.traces.iter().map(|t| t.rows()).collect();
+    // The flame graph: a rectangle per span of the chosen trace; over every trace, a
+    // rectangle per path, as natively.
+    page.click("#flame-summary").await;
+    assert_eq!(
+        page.count("#flame-graph .flame-frame").await as usize,
+        rows.len()
+    );
+    page.select_by_value("#flame-scope", "all").await;
+    let merged = ragtrace::explorer::flame::merged(all_rows.iter().map(Vec::as_slice));
+    let spans: usize = merged.iter().map(|f| f.count).sum();
+    assert_eq!(
+        spans,
+        store.traces.iter().map(|t| t.spans.len()).sum::<usize>()
+    );
+    page.wait_for(|p| {
+        let n = merged.len() as u64;
+        async move { p.count("#flame-graph .flame-frame").await == n }
+    })
+    .await;
     let mut native: Vec<(String, u64)> = stats::by_name(all_rows.iter().map(Vec::as_slice))
         .into_iter()
         .map(|s| (s.name, s.count as u64))
@@ -528,6 +548,39 @@ async fn explorer_figures() {
     println!(
         "explorer: waterfall of a 2,000-span trace rendered in {}",
         super::figures::Runs::new(renders).spread("ms")
+    );
+    // Its flame graph: a rectangle per span, drawn from scratch each time it opens.
+    page.click("#trace-list li").await;
+    let mut flames = Vec::new();
+    for _ in 0..5 {
+        let ms = page
+            .client
+            .execute_async(
+                r#"const done = arguments[0];
+                   const panel = document.querySelector('#flame-panel');
+                   panel.open = false;
+                   setTimeout(() => {
+                     const t0 = performance.now();
+                     panel.open = true;
+                     const check = () => {
+                       if (document.querySelectorAll('#flame-graph .flame-frame').length === 2000) {
+                         document.body.offsetHeight; // layout included
+                         done(performance.now() - t0);
+                       } else { setTimeout(check, 0); }
+                     };
+                     setTimeout(check, 0);
+                   }, 50);"#,
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        flames.push(ms);
+    }
+    println!(
+        "explorer: flame graph of a 2,000-span trace drawn in {}",
+        super::figures::Runs::new(flames).spread("ms")
     );
 
     let big = super::figures::ten_megabyte_corpus();
