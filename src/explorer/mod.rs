@@ -13,9 +13,11 @@
 //! - [`stats`]: statistics per span name over one trace or many.
 //! - [`cost`]: what model calls cost, per trace, session or any set of traces.
 //! - [`flame`]: flame graphs of one trace, or of many merged by path.
+//! - [`compare`]: two traces side by side, spans matched by path, what changed.
 
 pub mod bench;
 pub mod chart;
+pub mod compare;
 pub mod cost;
 pub mod flame;
 pub mod genai;

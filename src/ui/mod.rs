@@ -19,6 +19,7 @@
 mod ask;
 mod bench;
 mod chart;
+mod compare;
 mod corpus;
 mod documents;
 mod export;
@@ -70,6 +71,7 @@ fn App() -> impl IntoView {
     let selected_trace: RwSignal<Option<TraceId>> = RwSignal::new(None);
     let selected_span: RwSignal<Option<SpanId>> = RwSignal::new(None);
     let restored = RwSignal::new(false);
+    let comparing: RwSignal<Option<(TraceId, TraceId)>> = RwSignal::new(None);
     let storage_notice: RwSignal<Option<String>> = RwSignal::new(None);
     persist::keep(store, restored, storage_notice);
     exporter.resume_when(restored);
@@ -119,7 +121,8 @@ fn App() -> impl IntoView {
             </section>
             <section class="trace-panel" id="trace-panel">
                 {move || storage_notice.get().map(|n| view! { <p id="storage-notice" class="note">{n}</p> })}
-                <traces::TraceList exporter selected_trace selected_span />
+                <traces::TraceList exporter selected_trace selected_span comparing />
+                <compare::CompareView store comparing />
                 <spans::SpanTable store selected_trace selected_span />
                 <spans::Waterfall rows selected_span />
                 <spans::SpanDetails rows selected_span />

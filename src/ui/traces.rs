@@ -1,5 +1,6 @@
 //! The list of traces asked so far, newest first, with search, status and kind filters,
-//! delete and "Clear all"; choosing one shows its spans.
+//! delete and "Clear all"; choosing one shows its spans; picking two and "Compare"
+//! shows them side by side.
 
 use leptos::prelude::*;
 use opentelemetry::trace::{SpanId, TraceId};
@@ -13,8 +14,11 @@ pub fn TraceList(
     exporter: Exporter,
     selected_trace: RwSignal<Option<TraceId>>,
     selected_span: RwSignal<Option<SpanId>>,
+    comparing: RwSignal<Option<(TraceId, TraceId)>>,
 ) -> impl IntoView {
     let store = exporter.store;
+    // The traces picked for comparison, the latest two.
+    let picked: RwSignal<Vec<TraceId>> = RwSignal::new(Vec::new());
     let filter = RwSignal::new(TraceFilter::default());
     let clear_all = move |_| {
         let sure = web_sys::window()
@@ -69,11 +73,20 @@ pub fn TraceList(
                         <option value="all">"Any kind"</option>
                         {SpanName::ROOTS.map(|r| view! { <option value=r.as_str()>{r.label()}</option> })}
                     </select>
+                    <button
+                        id="compare"
+                        type="button"
+                        title="Pick two traces with their boxes, then compare them"
+                        disabled=move || picked.with(|p| p.len() != 2)
+                        on:click=move |_| comparing.set(picked.with(|p| Some((*p.first()?, *p.get(1)?))))
+                    >
+                        "Compare"
+                    </button>
                     <button id="clear-traces" type="button" on:click=clear_all>"Clear all"</button>
                 </div>
                 <ul id="trace-list">
                     <For each=items key=|t| (t.trace_id, t.span_count, t.export.clone()) let(trace)>
-                        <TraceItem trace exporter selected_trace selected_span />
+                        <TraceItem trace exporter selected_trace selected_span picked />
                     </For>
                 </ul>
             </Show>
@@ -89,8 +102,21 @@ fn TraceItem(
     exporter: Exporter,
     selected_trace: RwSignal<Option<TraceId>>,
     selected_span: RwSignal<Option<SpanId>>,
+    picked: RwSignal<Vec<TraceId>>,
 ) -> impl IntoView {
     let id = trace.trace_id;
+    let pick = move |ev: leptos::ev::Event| {
+        let on = event_target_checked(&ev);
+        picked.update(|p| {
+            p.retain(|x| *x != id);
+            if on {
+                p.push(id);
+                if p.len() > 2 {
+                    p.remove(0);
+                }
+            }
+        });
+    };
     let store = exporter.store;
     let status = trace.status.as_str();
     let reason = match &trace.export {
@@ -121,7 +147,18 @@ fn TraceItem(
                 selected_span.set(None);
             }
         >
-            <span class="trace-name">{trace.name}</span>
+            <span class="trace-name">
+                <input
+                    type="checkbox"
+                    class="compare-pick"
+                    aria-label="Pick for comparison"
+                    title="Pick two traces, then Compare"
+                    prop:checked=move || picked.with(|p| p.contains(&id))
+                    on:click=|ev| ev.stop_propagation()
+                    on:change=pick
+                />
+                {trace.name}
+            </span>
             <span class=format!("status {}", status.to_lowercase())>{status}</span>
             <span class="trace-question">{trace.question}</span>
             <span class="trace-summary">

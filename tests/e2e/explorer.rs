@@ -489,6 +489,92 @@ async fn critical_path_self_time_statistics_and_flame_graph_match_a_native_compu
     page.close().await;
 }
 
+/// A RAG and an Agent run of one question, compared: the spans matched by path or by
+/// name, the spans only one has, and the documents that changed (the agent searched
+/// again with the question's keywords) — as the same code finds natively.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rag_and_an_agent_run_of_one_question_compare_side_by_side() {
+    use ragtrace::explorer::{compare::Comparison, store::TraceStore};
+    const QUESTION: &str = "Can I bring my dog to the office?";
+    let page = Page::open().await;
+    page.ask(QUESTION, "rag", false).await;
+    page.ask(QUESTION, "agent", false).await;
+    assert_eq!(
+        page.js("return document.querySelector('#compare').disabled")
+            .await,
+        true
+    );
+    // Picked in list order: the agent run (newest) is A, the RAG run B.
+    page.js("document.querySelectorAll('#trace-list .compare-pick').forEach(b => b.click()); return null")
+        .await;
+    page.click("#compare").await;
+    page.wait_for(|p| async move { p.count("#comparison").await == 1 })
+        .await;
+
+    page.click("#download-all").await;
+    let mut store = TraceStore::default();
+    store.add(
+        ragtrace::telemetry::otlp::from_json(&page.downloaded("ragtrace-traces.json").await)
+            .unwrap(),
+    );
+    let ids = page.trace_ids().await;
+    let record = |id: &str| {
+        store
+            .traces
+            .iter()
+            .find(|t| t.trace_id.to_string() == id)
+            .unwrap()
+    };
+    let native = Comparison::of(record(&ids[0]), record(&ids[1]));
+    let shown: Vec<(String, String)> = serde_json::from_value(
+        page.js("return [...document.querySelectorAll('#compare-spans tr.pair')].map(r => [r.dataset.path, r.className])")
+            .await,
+    )
+    .unwrap();
+    let expected: Vec<(String, String)> = native
+        .pairs
+        .iter()
+        .map(|p| {
+            let side = match (p.left, p.right) {
+                (Some(_), None) => "only-a",
+                (None, Some(_)) => "only-b",
+                _ => "both",
+            };
+            (p.path.clone(), format!("pair {side}"))
+        })
+        .collect();
+    assert_eq!(shown, expected);
+    // The roots match across modes, and so do the steps both runs have.
+    assert!(shown.iter().any(|(p, c)| p == "root" && c == "pair both"));
+    assert!(shown
+        .iter()
+        .any(|(p, c)| p.ends_with("/generation") && c == "pair both"));
+    assert!(shown
+        .iter()
+        .any(|(p, c)| p.contains("agent_step") && c == "pair only-a"));
+    assert!(shown
+        .iter()
+        .any(|(p, c)| p == "root/prompt" && c == "pair only-b"));
+    // A document only the agent's second search found.
+    let changed: Vec<String> = serde_json::from_value(
+        page.js("return [...document.querySelectorAll('#compare-documents tr.document.changed')].map(r => r.dataset.id)")
+            .await,
+    )
+    .unwrap();
+    let native_changed: Vec<String> = native
+        .documents
+        .iter()
+        .filter(|d| d.changed())
+        .map(|d| d.id.clone())
+        .collect();
+    assert!(!native_changed.is_empty());
+    assert_eq!(changed, native_changed);
+    page.click("#close-comparison").await;
+    assert_eq!(page.count("#comparison").await, 0);
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
 /// The statistics table's (span name, count) rows, sorted.
 async fn stats_counts(page: &Page) -> Vec<(String, u64)> {
     let v = page
@@ -581,6 +667,44 @@ async fn explorer_figures() {
     println!(
         "explorer: flame graph of a 2,000-span trace drawn in {}",
         super::figures::Runs::new(flames).spread("ms")
+    );
+    // Two 2,000-span traces compared: from the click to the table of 2,000 pairs.
+    let other = temp_file("other-trace.json", ragtrace_trace_json(2_000).as_bytes());
+    page.upload("#import", &other).await;
+    page.wait_for(|p| async move { p.count("#trace-list li").await == 2 })
+        .await;
+    page.js("document.querySelectorAll('#trace-list .compare-pick').forEach(b => b.click()); return null")
+        .await;
+    let mut compares = Vec::new();
+    for _ in 0..5 {
+        let ms = page
+            .client
+            .execute_async(
+                r#"const done = arguments[0];
+                   const close = document.querySelector('#close-comparison');
+                   if (close) close.click();
+                   setTimeout(() => {
+                     const t0 = performance.now();
+                     document.querySelector('#compare').click();
+                     const check = () => {
+                       if (document.querySelectorAll('#compare-spans tr.pair').length === 2000) {
+                         document.body.offsetHeight; // layout included
+                         done(performance.now() - t0);
+                       } else { setTimeout(check, 0); }
+                     };
+                     setTimeout(check, 0);
+                   }, 50);"#,
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_f64()
+            .unwrap();
+        compares.push(ms);
+    }
+    println!(
+        "explorer: two 2,000-span traces compared and shown in {}",
+        super::figures::Runs::new(compares).spread("ms")
     );
 
     let big = super::figures::ten_megabyte_corpus();
