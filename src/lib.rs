@@ -11,6 +11,9 @@
 //! - [`model`]: the chat and embedding model traits and the OpenAI-compatible client.
 //! - [`telemetry`]: tracer provider, OpenInference keys, span helper, trace store,
 //!   OTLP, redaction and delivery to Phoenix.
+//! - [`explorer`]: what the trace explorer computes from traces (rows, timing, stats,
+//!   flame graphs, comparison, cost, feedback). Plain Rust.
+//! - [`phoenix`]: Phoenix's REST API beyond OTLP (feedback as span annotations).
 //! - `browser` and `ui` (wasm32 only): thin browser I/O (fetch, storage, files) and the
 //!   Leptos page, which only renders and wires signals.
 
@@ -18,6 +21,7 @@ pub mod app;
 pub mod explorer;
 pub mod http;
 pub mod model;
+pub mod phoenix;
 pub mod rag;
 pub mod secret;
 pub mod telemetry;

@@ -534,3 +534,48 @@ fn imported_traces_go_back_to_the_project_their_file_named() {
     .unwrap();
     assert!(format!("{body:?}").contains("their-project"));
 }
+
+/// Feedback goes to the span annotations endpoint beside the traces endpoint, waits
+/// for a span Phoenix has not stored yet (404 "do not exist") and for 503s, and stops
+/// at a refusal, whose message never shows the key.
+#[test]
+fn feedback_waits_for_its_span_and_stops_at_a_refusal() {
+    use ragtrace::explorer::feedback::Feedback;
+    use ragtrace::phoenix::{annotate, AnnotateError};
+    let root = SpanId::from_hex("00f067aa0ba902b7").unwrap();
+    let feedback = Feedback::new(false, " misses the limit ");
+    let script = Script::answers(vec![
+        Answer::status(404, "Spans with IDs 00f067aa0ba902b7 do not exist."),
+        Answer::status(503, "busy").with_header("retry-after", "2"),
+        Answer::status(200, r#"{"data":[{"id":"1"}]}"#),
+    ]);
+    let target = target(ExportSettings::default(), "px-secret-key");
+    assert_eq!(
+        block_on(annotate(&script, &target, root, &feedback)),
+        Ok(())
+    );
+    let requests = script.requests.borrow();
+    assert_eq!(requests.len(), 3);
+    assert_eq!(
+        requests[0].url,
+        "http://127.0.0.1:6006/v1/span_annotations?sync=true"
+    );
+    let body: serde_json::Value = serde_json::from_slice(&requests[0].body).unwrap();
+    let annotation = &body["data"][0];
+    assert_eq!(annotation["span_id"], "00f067aa0ba902b7");
+    assert_eq!(annotation["result"]["label"], "bad");
+    assert_eq!(annotation["result"]["explanation"], "misses the limit");
+    assert!(requests[0]
+        .headers
+        .contains(&("authorization", "Bearer px-secret-key".to_string())));
+    assert_eq!(script.slept.borrow()[1], Duration::from_secs(2));
+
+    let script = Script::answers(vec![Answer::status(
+        422,
+        "invalid annotation for key px-secret-key",
+    )]);
+    let err = block_on(annotate(&script, &target, root, &feedback)).unwrap_err();
+    assert!(matches!(err, AnnotateError::Refused { status: 422, .. }));
+    assert!(!err.to_string().contains("px-secret-key"), "{err}");
+    assert_eq!(script.requests.borrow().len(), 1);
+}

@@ -14,11 +14,13 @@
 //! - [`cost`]: what model calls cost, per trace, session or any set of traces.
 //! - [`flame`]: flame graphs of one trace, or of many merged by path.
 //! - [`compare`]: two traces side by side, spans matched by path, what changed.
+//! - [`feedback`]: a person's verdict on an answer, kept with its trace.
 
 pub mod bench;
 pub mod chart;
 pub mod compare;
 pub mod cost;
+pub mod feedback;
 pub mod flame;
 pub mod genai;
 pub mod query;

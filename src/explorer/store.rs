@@ -12,6 +12,7 @@ use opentelemetry_sdk::Resource;
 use serde::{Deserialize, Serialize};
 
 use super::cost::Spend;
+use super::feedback::Feedback;
 use super::rows::ms_between;
 use crate::telemetry::delivery::{Outcome, SpanKey};
 use crate::telemetry::export::DEFAULT_PROJECT;
@@ -74,6 +75,8 @@ pub struct TraceRecord {
     /// The resource an imported trace was recorded under: it is exported under it, to
     /// the project it names. `None`: the page's own trace.
     pub resource: Option<Resource>,
+    /// A person's verdict on the answer.
+    pub feedback: Option<Feedback>,
 }
 
 impl TraceRecord {
@@ -84,6 +87,7 @@ impl TraceRecord {
             spans,
             delivery: Delivery::default(),
             resource: None,
+            feedback: None,
         }
     }
 
@@ -158,9 +162,9 @@ impl TraceRecord {
     }
 }
 
-/// A trace's spans, delivered and set-aside counts, and state: when any changes, the
-/// copy kept in storage is stale.
-pub type Version = (usize, usize, usize, ExportState);
+/// A trace's spans, delivered and set-aside counts, state and feedback: when any
+/// changes, the copy kept in storage is stale.
+pub type Version = (usize, usize, usize, ExportState, Option<Feedback>);
 
 /// A trace as the page keeps it between visits: its OTLP/JSON and what became of its
 /// spans (a span being sent is kept as pending).
@@ -180,6 +184,8 @@ struct Saved {
     /// Recorded elsewhere and imported: the OTLP carries the trace's own resource.
     #[serde(default)]
     imported: bool,
+    #[serde(default)]
+    feedback: Option<Feedback>,
 }
 
 impl TraceRecord {
@@ -202,6 +208,7 @@ impl TraceRecord {
                 .map(|(s, why)| (s.to_string(), why.clone()))
                 .collect(),
             imported: self.resource.is_some(),
+            feedback: self.feedback.clone(),
         };
         serde_json::to_string(&saved).expect("saved traces serialise")
     }
@@ -237,6 +244,7 @@ impl TraceRecord {
                 failure: saved.failure,
             },
             resource,
+            feedback: saved.feedback,
         })
     }
 
@@ -248,6 +256,7 @@ impl TraceRecord {
             d.sent.len(),
             d.set_aside.len(),
             self.export(),
+            self.feedback.clone(),
         )
     }
 }
@@ -267,6 +276,8 @@ pub struct TraceSummary {
     pub duration_ms: f64,
     /// What its model calls cost, in words ([`Spend::label`]).
     pub cost: Option<String>,
+    /// `good` or `bad`, when a person said.
+    pub feedback: Option<&'static str>,
 }
 
 impl TraceRecord {
@@ -288,6 +299,7 @@ impl TraceRecord {
             span_count: self.spans.len(),
             duration_ms: self.duration_ms(),
             cost: Spend::of_spans(&self.spans).label(),
+            feedback: self.feedback.as_ref().map(Feedback::label),
         }
     }
 }
@@ -580,5 +592,54 @@ impl TraceStore {
 
     pub fn get(&self, trace_id: TraceId) -> Option<&TraceRecord> {
         self.traces.iter().find(|t| t.trace_id == trace_id)
+    }
+
+    /// Records a person's verdict on the answer of `trace_id` (replacing an earlier one).
+    pub fn set_feedback(&mut self, trace_id: TraceId, feedback: Feedback) {
+        if let Some(t) = self.traces.iter_mut().find(|t| t.trace_id == trace_id) {
+            t.feedback = Some(feedback);
+        }
+    }
+
+    /// Feedback Phoenix does not have yet on traces whose root span it has: (trace,
+    /// root span, the trace's own resource, the feedback).
+    pub fn feedback_to_send(&self) -> Vec<(TraceId, SpanId, Option<Resource>, Feedback)> {
+        self.traces
+            .iter()
+            .filter_map(|t| {
+                let feedback = t.feedback.as_ref().filter(|f| !f.sent)?;
+                let root = t.root()?.span_context.span_id();
+                t.delivery
+                    .sent
+                    .contains(&root)
+                    .then(|| (t.trace_id, root, t.resource.clone(), feedback.clone()))
+            })
+            .collect()
+    }
+
+    /// What became of sending `sent`'s feedback: delivered, or why not. Feedback the
+    /// person changed meanwhile stays to be sent.
+    pub fn feedback_sent(
+        &mut self,
+        trace_id: TraceId,
+        sent: &Feedback,
+        outcome: Result<(), String>,
+    ) {
+        let Some(t) = self.traces.iter_mut().find(|t| t.trace_id == trace_id) else {
+            return;
+        };
+        if let Some(f) = t
+            .feedback
+            .as_mut()
+            .filter(|f| f.good == sent.good && f.note == sent.note)
+        {
+            match outcome {
+                Ok(()) => {
+                    f.sent = true;
+                    f.failure = None;
+                }
+                Err(why) => f.failure = Some(why),
+            }
+        }
     }
 }

@@ -5,8 +5,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use opentelemetry::trace::TraceId;
 
+use super::exporter::Exporter;
 use super::runner::Runner;
 use super::LastAnswer;
+use crate::explorer::feedback::Feedback;
 use crate::rag::pipeline::Mode;
 
 /// The asking part of the page; `show` opens the trace a question made.
@@ -29,6 +31,7 @@ pub fn Asking(
             let asked = runner.ask(&q, m).await;
             show(asked.trace_id);
             last.set(Some(LastAnswer {
+                trace_id: asked.trace_id,
                 question: q,
                 mode: m,
                 result: asked.result,
@@ -48,7 +51,7 @@ pub fn Asking(
                 <p id="live-answer">{move || runner.live.get()}</p>
             </div>
         </Show>
-        <AnswerView last />
+        <AnswerView last exporter=runner.exporter />
         <p class="demo">
             <button id="error-demo" type="button" on:click=on_demo>"Run error-path demo"</button>
             " an empty query and a failing retriever, traced"
@@ -95,11 +98,14 @@ pub fn AskForm(
 }
 
 #[component]
-pub fn AnswerView(last: RwSignal<Option<LastAnswer>>) -> impl IntoView {
+pub fn AnswerView(last: RwSignal<Option<LastAnswer>>, exporter: Exporter) -> impl IntoView {
     move || {
         last.get().map(|l| {
             let body = match l.result {
                 Ok(answer) => {
+                    let feedback = l
+                        .trace_id
+                        .map(|trace_id| view! { <FeedbackForm trace_id exporter /> });
                     let cited = answer.cited.into_iter().map(|c| {
                         view! {
                             <li>
@@ -112,6 +118,7 @@ pub fn AnswerView(last: RwSignal<Option<LastAnswer>>) -> impl IntoView {
                     view! {
                         <p id="answer" class="answer">{answer.text}</p>
                         <h3>"Cited chunks"</h3>
+                        {feedback}
                         <ul id="cited" class="cited">{cited.collect_view()}</ul>
                     }
                     .into_any()
@@ -130,5 +137,39 @@ pub fn AnswerView(last: RwSignal<Option<LastAnswer>>) -> impl IntoView {
                 </article>
             }
         })
+    }
+}
+
+/// "Good answer" / "Bad answer" with an optional note: kept with the answer's trace and
+/// sent to Phoenix as an annotation of its root span.
+#[component]
+fn FeedbackForm(trace_id: TraceId, exporter: Exporter) -> impl IntoView {
+    let store = exporter.store;
+    let note = RwSignal::new(String::new());
+    let given =
+        Memo::new(move |_| store.with(|s| s.get(trace_id).and_then(|t| t.feedback.clone())));
+    let give = move |good: bool| {
+        store.update(|s| s.set_feedback(trace_id, Feedback::new(good, &note.get_untracked())));
+        exporter.send_feedback();
+    };
+    let chosen = move |good: bool| given.with(|f| f.as_ref().is_some_and(|f| f.good == good));
+    view! {
+        <div class="feedback">
+            <button id="feedback-good" type="button" class:chosen=move || chosen(true) on:click=move |_| give(true)>
+                "Good answer"
+            </button>
+            <button id="feedback-bad" type="button" class:chosen=move || chosen(false) on:click=move |_| give(false)>
+                "Bad answer"
+            </button>
+            <input
+                id="feedback-note"
+                type="text"
+                placeholder="Note (optional): what was right or wrong"
+                aria-label="Feedback note"
+                prop:value=move || note.get()
+                on:input=move |ev| note.set(event_target_value(&ev))
+            />
+            {move || given.get().map(|f| view! { <p id="feedback-status" class="hint">{f.status()}</p> })}
+        </div>
     }
 }

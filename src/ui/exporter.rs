@@ -14,6 +14,7 @@ use crate::browser::lifecycle::{self, Tabs};
 use crate::browser::{self, storage};
 use crate::explorer::store::{StoreChange, TraceStore};
 use crate::http::{self, HttpClient};
+use crate::phoenix;
 use crate::telemetry::delivery::{self, deliver, Outcome, SpanKey, Stopped};
 use crate::telemetry::export::{ExportSettings, ExportTarget};
 use crate::telemetry::redact::Redaction;
@@ -44,6 +45,8 @@ pub struct Exporter {
     /// Spans in a keepalive request now: hiding and closing both flush, and a span
     /// need not go twice.
     flushing: StoredValue<HashSet<SpanKey>>,
+    /// Feedback is being sent to Phoenix now; and more was given meanwhile.
+    annotating: StoredValue<(bool, bool)>,
 }
 
 impl Exporter {
@@ -63,6 +66,7 @@ impl Exporter {
             client: StoredValue::new_local(Rc::new(BrowserHttp::default())),
             tabs: StoredValue::new_local(tabs),
             flushing: StoredValue::new(HashSet::new()),
+            annotating: StoredValue::new((false, false)),
         };
         lifecycle::on_hide(move || exporter.flush());
         exporter
@@ -184,6 +188,7 @@ impl Exporter {
             if self.again.get_value() {
                 self.send_pending();
             }
+            self.send_feedback();
             return;
         };
         let error = stopped.error().to_string();
@@ -212,6 +217,37 @@ impl Exporter {
             ),
             Stopped::Refused(_) => self.say(true, format!("{error} Press Retry once it is fixed.")),
         }
+    }
+
+    /// Sends the feedback Phoenix does not have yet, on traces whose root span it has
+    /// (the rest goes after their export).
+    pub fn send_feedback(self) {
+        if self.annotating.get_value().0 {
+            self.annotating.set_value((true, true));
+            return;
+        }
+        let Ok(target) = self.target() else { return };
+        let due = self.store.with_untracked(TraceStore::feedback_to_send);
+        if due.is_empty() {
+            return;
+        }
+        self.annotating.set_value((true, false));
+        let client = self.client.get_value();
+        spawn_local(async move {
+            for (trace_id, root, resource, feedback) in due {
+                let target = target.for_resource(resource.as_ref());
+                let outcome = phoenix::annotate(&*client, &target, root, &feedback)
+                    .await
+                    .map_err(|e| e.to_string());
+                self.store
+                    .update(|s| s.feedback_sent(trace_id, &feedback, outcome));
+            }
+            let (_, again) = self.annotating.get_value();
+            self.annotating.set_value((false, false));
+            if again {
+                self.send_feedback();
+            }
+        });
     }
 
     /// The page is being hidden or closed: with auto-export on, sends what is not yet

@@ -54,6 +54,8 @@ pub fn mount() {
 /// The last question's result, as the answer panel shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LastAnswer {
+    /// The trace it made (feedback goes on its root span).
+    pub trace_id: Option<TraceId>,
     pub question: String,
     pub mode: Mode,
     pub result: Result<pipeline::Answer, String>,

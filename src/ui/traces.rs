@@ -85,7 +85,7 @@ pub fn TraceList(
                     <button id="clear-traces" type="button" on:click=clear_all>"Clear all"</button>
                 </div>
                 <ul id="trace-list">
-                    <For each=items key=|t| (t.trace_id, t.span_count, t.export.clone()) let(trace)>
+                    <For each=items key=|t| (t.trace_id, t.span_count, t.export.clone(), t.feedback) let(trace)>
                         <TraceItem trace exporter selected_trace selected_span picked />
                     </For>
                 </ul>
@@ -165,6 +165,10 @@ fn TraceItem(
                 {trace.start.map(local_time).unwrap_or_default()}" · "
                 {format!("{} spans · {:.1} ms", trace.span_count, trace.duration_ms)}
                 {trace.cost.map(|c| view! { " · "<span class="trace-cost">{c}</span> })}
+                {trace.feedback.map(|f| {
+                    let mark = if f == "good" { "👍" } else { "👎" };
+                    view! { " · "<span class=format!("feedback-mark {f}") title=format!("Marked {f}")>{mark}</span> }
+                })}
             </span>
             <span class=format!("export-state {}", trace.export.label()) title=reason>{trace.export.label()}</span>
             <button class="download-trace" type="button" title="Download this trace as OTLP JSON" on:click=download>"⬇"</button>

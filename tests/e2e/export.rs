@@ -321,3 +321,65 @@ async fn hidden_inputs_are_redacted_before_they_are_stored() {
     assert_eq!(project, "kept-project");
     page.close().await;
 }
+
+/// "Bad answer" with a note, given before the export, reaches Phoenix with it as an
+/// annotation of the trace's root span; changed after the export, it goes at once; and
+/// it stays with the trace across a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feedback_on_an_answer_reaches_phoenix_as_a_root_span_annotation() {
+    let site = Site::start().await;
+    let phoenix = Phoenix::start(&site.origin()).await;
+    let page = Page::open_at(site).await;
+    page.ask(SEED_QUESTION, "rag", false).await;
+    page.fill("#feedback-note", "does not say how many days")
+        .await;
+    page.click("#feedback-bad").await;
+    page.wait_text(
+        "#feedback-status",
+        "goes to Phoenix with the trace's export",
+    )
+    .await;
+    assert_eq!(page.count("#trace-list .feedback-mark.bad").await, 1);
+
+    page.fill("#phoenix-endpoint", &phoenix.endpoint()).await;
+    page.click("#export").await;
+    page.wait_text("#feedback-status", "Marked bad · in Phoenix")
+        .await;
+    let trace_id = page.trace_ids().await[0].clone();
+    let spans = phoenix.wait_for_spans("ragtrace", &trace_id, 5).await;
+    let root = spans
+        .iter()
+        .find(|s| s["parent_id"].is_null())
+        .and_then(|s| s["context"]["span_id"].as_str())
+        .expect("the root span in Phoenix")
+        .to_string();
+    let feedback = |annotations: Vec<Value>| {
+        annotations
+            .into_iter()
+            .find(|a| a["name"] == "user feedback")
+            .unwrap_or_else(|| panic!("no feedback on {root}"))
+    };
+    let annotation = feedback(phoenix.span_annotations("ragtrace", &root).await);
+    assert_eq!(annotation["annotator_kind"], "HUMAN");
+    assert_eq!(annotation["result"]["label"], "bad");
+    assert_eq!(annotation["result"]["score"], 0.0);
+    assert_eq!(
+        annotation["result"]["explanation"],
+        "does not say how many days"
+    );
+
+    // Changed after the export: straight to Phoenix.
+    page.fill("#feedback-note", "").await;
+    page.click("#feedback-good").await;
+    page.wait_text("#feedback-status", "Marked good · in Phoenix")
+        .await;
+    let annotation = feedback(phoenix.span_annotations("ragtrace", &root).await);
+    assert_eq!(annotation["result"]["label"], "good");
+
+    // Kept with the trace.
+    page.client.refresh().await.unwrap();
+    page.wait_for(|p| async move { p.count("#trace-list .feedback-mark.good").await == 1 })
+        .await;
+    page.assert_clean_console().await;
+    page.close().await;
+}

@@ -140,6 +140,19 @@ impl Phoenix {
         panic!("Phoenix holds {} of {count} spans in {project}", ids.len());
     }
 
+    /// The annotations Phoenix holds on `span_id` in `project` (REST API JSON).
+    pub async fn span_annotations(&self, project: &str, span_id: &str) -> Vec<Value> {
+        let url = format!(
+            "http://127.0.0.1:{}/v1/projects/{project}/span_annotations?span_ids={span_id}",
+            self.port
+        );
+        let body = tokio::task::spawn_blocking(move || get(&url))
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        body["data"].as_array().cloned().unwrap_or_default()
+    }
+
     /// The Phoenix base URL, e.g. `http://127.0.0.1:6006`.
     pub fn base(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
