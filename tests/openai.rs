@@ -306,3 +306,23 @@ fn tool_calls_stream_in_pieces_and_tool_results_go_back_by_id() {
     assert_eq!(body["messages"][2]["role"], "tool");
     assert_eq!(body["messages"][2]["tool_call_id"], "call_0");
 }
+
+#[test]
+fn a_replay_runs_at_its_own_temperature() {
+    let stream = [
+        "data: {\"choices\":[{\"delta\":{\"content\":\"Hi\"},\"finish_reason\":\"stop\"}]}\n\n",
+        "data: [DONE]\n\n",
+    ];
+    let script = Script::answers(vec![Answer::chunks(200, &stream)]);
+    let client = OpenAi::new(config(), &script, EmbeddingCache::default());
+    let tuned = client.at_temperature(0.7);
+    assert!(tuned
+        .invocation_parameters()
+        .contains("\"temperature\":0.7"));
+    let reply = block_on(tuned.chat(&[Message::user("Question: hi")], &[], &mut ())).unwrap();
+    assert_eq!(reply.content, "Hi");
+    let body: serde_json::Value =
+        serde_json::from_slice(&script.requests.borrow()[0].body).unwrap();
+    assert!((body["temperature"].as_f64().unwrap() - 0.7).abs() < 1e-6);
+    assert_eq!(body["model"], "m");
+}

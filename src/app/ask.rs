@@ -6,18 +6,18 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use opentelemetry::trace::TraceId;
+use opentelemetry::trace::{SpanContext, TraceId};
 use opentelemetry_sdk::trace::SpanData;
 
 use crate::http::HttpClient;
 use crate::model::openai::{OpenAi, LOCAL_EMBEDDINGS};
-use crate::model::Either;
+use crate::model::{Either, Message};
 use crate::rag::corpus::Document;
-use crate::rag::demo;
 use crate::rag::embed::HashEmbedder;
 use crate::rag::engine::Engine;
 use crate::rag::offline::OfflineChat;
 use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
+use crate::rag::{demo, replay};
 use crate::telemetry::provider::Telemetry;
 use crate::telemetry::redact::Redaction;
 
@@ -56,6 +56,14 @@ pub struct Ask<'a> {
 pub struct Asked {
     pub trace_id: Option<TraceId>,
     pub result: Result<Answer, String>,
+    pub spans: Vec<SpanData>,
+}
+
+/// What a replayed model call produced: its trace, the reply or the message to show,
+/// and the finished spans.
+pub struct Replayed {
+    pub trace_id: TraceId,
+    pub reply: Result<String, String>,
     pub spans: Vec<SpanData>,
 }
 
@@ -175,6 +183,32 @@ impl Session {
         let engine = Arc::new(engine);
         *self.remote_index.borrow_mut() = Some((key, engine.clone()));
         Ok(engine)
+    }
+
+    /// Sends an edited model call again: to the offline model when `remote` is `None`,
+    /// else to the remote chat model at `temperature`. Its trace links to `original`.
+    pub async fn replay<C: HttpClient>(
+        &self,
+        remote: Option<&Rc<OpenAi<C>>>,
+        messages: &[Message],
+        temperature: f32,
+        original: SpanContext,
+        redaction: &Redaction,
+    ) -> Replayed {
+        let tracer = &self.telemetry.tracer;
+        let session = Some(self.id.as_str());
+        let replayed = match remote {
+            None => replay::replay(tracer, &OfflineChat, messages, original, session).await,
+            Some(client) => {
+                let chat = client.at_temperature(temperature);
+                replay::replay(tracer, &chat, messages, original, session).await
+            }
+        };
+        Replayed {
+            trace_id: replayed.trace_id,
+            reply: replayed.result.map_err(|e| e.to_string()),
+            spans: self.telemetry.take_finished(redaction),
+        }
     }
 
     /// Records the error-path demo over `engine`; its trace id and spans.

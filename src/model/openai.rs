@@ -419,7 +419,7 @@ impl<T: HttpClient> ChatModel for OpenAi<T> {
     }
 
     fn invocation_parameters(&self) -> String {
-        json!({ "model": self.config.chat_model, "temperature": self.config.temperature, "stream": true }).to_string()
+        self.parameters_at(self.config.temperature)
     }
 
     fn calls_tools(&self) -> bool {
@@ -436,9 +436,35 @@ impl<T: HttpClient> ChatModel for OpenAi<T> {
         tools: &[ToolSpec],
         observer: &mut dyn CallObserver,
     ) -> Result<ChatResponse, ModelError> {
+        self.chat_at(self.config.temperature, messages, tools, observer)
+            .await
+    }
+}
+
+impl<T: HttpClient> OpenAi<T> {
+    /// This client at another temperature, for one replayed call.
+    pub fn at_temperature(&self, temperature: f32) -> AtTemperature<'_, T> {
+        AtTemperature {
+            client: self,
+            temperature,
+        }
+    }
+
+    fn parameters_at(&self, temperature: f32) -> String {
+        json!({ "model": self.config.chat_model, "temperature": decimal(temperature), "stream": true })
+            .to_string()
+    }
+
+    async fn chat_at(
+        &self,
+        temperature: f32,
+        messages: &[Message],
+        tools: &[ToolSpec],
+        observer: &mut dyn CallObserver,
+    ) -> Result<ChatResponse, ModelError> {
         let mut body = json!({
             "model": self.config.chat_model,
-            "temperature": self.config.temperature,
+            "temperature": decimal(temperature),
             "stream": true,
             "stream_options": { "include_usage": true },
             "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
@@ -451,6 +477,46 @@ impl<T: HttpClient> ChatModel for OpenAi<T> {
             .post("/chat/completions", body.to_string(), observer)
             .await?;
         read_chat_stream(stream, observer).await
+    }
+}
+
+/// `x` as the decimal it was typed as (0.7, not the f32's 0.699999988…), for JSON.
+fn decimal(x: f32) -> f64 {
+    x.to_string().parse().unwrap_or(f64::from(x))
+}
+
+/// [`OpenAi`] at another temperature than its settings' (replaying a call).
+pub struct AtTemperature<'a, T> {
+    client: &'a OpenAi<T>,
+    temperature: f32,
+}
+
+impl<T: HttpClient> ChatModel for AtTemperature<'_, T> {
+    fn model_name(&self) -> &str {
+        ChatModel::model_name(self.client)
+    }
+
+    fn provider(&self) -> &str {
+        self.client.provider()
+    }
+
+    fn invocation_parameters(&self) -> String {
+        self.client.parameters_at(self.temperature)
+    }
+
+    fn cost(&self, answered_by: &str, usage: Usage) -> Option<Cost> {
+        self.client.cost(answered_by, usage)
+    }
+
+    async fn chat(
+        &self,
+        messages: &[Message],
+        tools: &[ToolSpec],
+        observer: &mut dyn CallObserver,
+    ) -> Result<ChatResponse, ModelError> {
+        self.client
+            .chat_at(self.temperature, messages, tools, observer)
+            .await
     }
 }
 

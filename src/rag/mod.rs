@@ -10,6 +10,7 @@
 //! - [`prompt`]: the RAG and ReAct prompt formats and their parsers.
 //! - [`engine`]: [`engine::Engine`], a corpus indexed and ready to answer.
 //! - [`pipeline`] and [`agent`]: the traced RAG pipeline and ReAct agent.
+//! - [`replay`]: a recorded model call sent again, as a trace linked to the original.
 //! - [`eval`]: the bundled query set and retrieval metrics (hit@k, MRR).
 //! - [`demo`]: the error-path demo (an empty query and a failing retriever).
 
@@ -25,4 +26,5 @@ pub mod index;
 pub mod offline;
 pub mod pipeline;
 pub mod prompt;
+pub mod replay;
 pub mod text;

@@ -48,15 +48,18 @@ pub enum SpanName {
     /// Root of the error-path demo, and its simulated failing retriever.
     ErrorPathDemo,
     RetrievalErrorExample,
+    /// Root of a replayed model call (linked to the LLM span it replays).
+    Replay,
 }
 
 impl SpanName {
     /// The roots, in the order the trace list offers them as filters.
-    pub const ROOTS: [SpanName; 4] = [
+    pub const ROOTS: [SpanName; 5] = [
         SpanName::RagPipeline,
         SpanName::AgentRun,
         SpanName::IndexCorpus,
         SpanName::ErrorPathDemo,
+        SpanName::Replay,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +75,7 @@ impl SpanName {
             SpanName::IndexCorpus => "index_corpus",
             SpanName::ErrorPathDemo => "error_path_demo",
             SpanName::RetrievalErrorExample => "retrieval_error_example",
+            SpanName::Replay => "replay",
         }
     }
 
@@ -80,7 +84,8 @@ impl SpanName {
             SpanName::RagPipeline
             | SpanName::AgentStep
             | SpanName::IndexCorpus
-            | SpanName::ErrorPathDemo => SpanKind::Chain,
+            | SpanName::ErrorPathDemo
+            | SpanName::Replay => SpanKind::Chain,
             SpanName::AgentRun => SpanKind::Agent,
             SpanName::Retrieval | SpanName::RetrievalErrorExample => SpanKind::Retriever,
             SpanName::CreateEmbeddings => SpanKind::Embedding,
@@ -97,6 +102,7 @@ impl SpanName {
             SpanName::AgentRun => "Agent",
             SpanName::IndexCorpus => "Indexing",
             SpanName::ErrorPathDemo => "Error demo",
+            SpanName::Replay => "Replay",
             other => other.as_str(),
         }
     }

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 
-use opentelemetry::trace::{Status, TraceContextExt, TraceId, Tracer as _};
+use opentelemetry::trace::{Link, SpanContext, Status, TraceContextExt, TraceId, Tracer as _};
 use opentelemetry::{Context, KeyValue, Value};
 use opentelemetry_sdk::trace::SdkTracer;
 
@@ -33,6 +33,17 @@ impl Traced {
         Self::start(tracer, &Context::new(), name)
     }
 
+    /// Starts the root span of a new trace that links to the span `link` (a replay
+    /// names the call it replays).
+    pub fn root_linked(tracer: &SdkTracer, name: SpanName, link: SpanContext) -> Self {
+        let span = tracer
+            .span_builder(name.as_str())
+            .with_start_time(clock::now())
+            .with_links(vec![Link::with_context(link)])
+            .start_with_context(tracer, &Context::new());
+        Self::wrap(tracer, &Context::new(), span, name)
+    }
+
     /// Starts a child of this span.
     pub fn child(&self, name: SpanName) -> Self {
         Self::start(&self.tracer, &self.cx, name)
@@ -43,6 +54,15 @@ impl Traced {
             .span_builder(name.as_str())
             .with_start_time(clock::now())
             .start_with_context(tracer, parent);
+        Self::wrap(tracer, parent, span, name)
+    }
+
+    fn wrap(
+        tracer: &SdkTracer,
+        parent: &Context,
+        span: opentelemetry_sdk::trace::Span,
+        name: SpanName,
+    ) -> Self {
         let mut attributes = Vec::with_capacity(16);
         attributes.push(KeyValue::new(semconv::SPAN_KIND, name.kind().as_str()));
         Traced {

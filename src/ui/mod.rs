@@ -29,6 +29,7 @@ mod files;
 mod flame;
 mod models;
 mod persist;
+mod replay;
 mod runner;
 mod spans;
 mod stats;
@@ -128,6 +129,7 @@ fn App() -> impl IntoView {
                 <spans::SpanTable store selected_trace selected_span />
                 <spans::Waterfall rows selected_span />
                 <spans::SpanDetails rows selected_span />
+                <replay::ReplayPanel runner rows selected_trace selected_span comparing />
                 <stats::Statistics store selected_trace />
                 <flame::FlameGraph store rows selected_span />
                 <chart::LatencyChart store />

@@ -5,7 +5,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use opentelemetry::trace::TraceId;
+use opentelemetry::trace::{SpanContext, TraceId};
 use opentelemetry_sdk::trace::SpanData;
 
 use super::documents::Corpus;
@@ -13,6 +13,7 @@ use super::exporter::Exporter;
 use super::models::ModelChoice;
 use crate::app::ask::{Ask, Session};
 use crate::explorer::store::TraceStore;
+use crate::model::Message;
 use crate::rag::pipeline::{Answer, Mode};
 
 /// What a question produced: its trace (none when it never started) and the answer
@@ -71,6 +72,32 @@ impl Runner {
             trace_id: asked.trace_id,
             result: asked.result,
         }
+    }
+
+    /// Sends an edited model call again with the models chosen in the panel, filed as
+    /// a trace linked to `original`: its id and the reply, or why it could not start.
+    pub async fn replay(
+        self,
+        messages: Vec<Message>,
+        temperature: f32,
+        original: SpanContext,
+    ) -> Result<(TraceId, Result<String, String>), String> {
+        let remote = self.models.remote().map_err(|e| format!("{e}."))?;
+        if remote.is_some() {
+            self.models.tie_key();
+        }
+        let session = self.session.get_value();
+        let replayed = session
+            .replay(
+                remote.as_ref(),
+                &messages,
+                temperature,
+                original,
+                &self.exporter.redaction(),
+            )
+            .await;
+        self.file(replayed.spans);
+        Ok((replayed.trace_id, replayed.reply))
     }
 
     /// Records the error-path demo; returns its trace id.

@@ -575,6 +575,67 @@ async fn a_rag_and_an_agent_run_of_one_question_compare_side_by_side() {
     page.close().await;
 }
 
+/// An LLM span replayed with an edited system message and another temperature: a new
+/// trace whose root links to the original span, carrying the edit, opened beside the
+/// original.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_llm_call_replays_as_a_linked_trace_beside_the_original() {
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", false).await;
+    let original = page.trace_ids().await[0].clone();
+    page.select_span("generation").await;
+    page.click("#replay-summary").await;
+    page.js("const t = document.querySelector('#replay-message-0'); t.value = 'Answer in one sentence.'; t.dispatchEvent(new Event('input')); return null")
+        .await;
+    page.fill("#replay-temperature", "0.7").await;
+    page.click("#replay-run").await;
+    page.wait_text("#replay-status", "Replayed:").await;
+    page.wait_for(|p| async move { p.count("#comparison").await == 1 })
+        .await;
+    let ids = page.trace_ids().await;
+    assert_eq!(ids.len(), 2);
+    let replayed = ids[0].clone();
+    assert_ne!(replayed, original);
+    assert!(page.text("#trace-list").await.contains("replay"));
+    assert!(page
+        .js("return [...document.querySelectorAll('#compare-spans tr.pair.both')].map(r => r.dataset.path)")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p == "root/generation"));
+
+    // In the file: the replay's root links to the original generation span, and its
+    // generation carries the edited message.
+    page.click("#download-all").await;
+    let file: serde_json::Value =
+        serde_json::from_str(&page.downloaded("ragtrace-traces.json").await).unwrap();
+    let spans: Vec<&serde_json::Value> = file["resourceSpans"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["scopeSpans"].as_array().unwrap())
+        .flat_map(|s| s["spans"].as_array().unwrap())
+        .collect();
+    let named = |trace: &str, name: &str| {
+        spans
+            .iter()
+            .find(|s| s["traceId"] == trace && s["name"] == name)
+            .copied()
+            .unwrap_or_else(|| panic!("no {name} in {trace}"))
+    };
+    let link = &named(&replayed, "replay")["links"][0];
+    assert_eq!(link["traceId"], original.as_str());
+    assert_eq!(link["spanId"], named(&original, "generation")["spanId"]);
+    let generation = named(&replayed, "generation").to_string();
+    assert!(
+        generation.contains("Answer in one sentence."),
+        "{generation}"
+    );
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
 /// The statistics table's (span name, count) rows, sorted.
 async fn stats_counts(page: &Page) -> Vec<(String, u64)> {
     let v = page
