@@ -398,6 +398,23 @@ fn benchmark_rows_and_summary_come_from_the_traces() {
     let s = BenchSummary::of(&rows);
     assert!(s.metrics.hit_at_5 >= 0.8 && s.metrics.mrr > 0.5, "{s:?}");
     assert!(s.p50_ms > 0.0 && s.p95_ms >= s.p50_ms);
+    // The offline model costs nothing to know of; priced and unpriced calls add up.
+    assert_eq!(s.cost.label(), None);
+    use ragtrace::explorer::cost::Spend;
+    rows[0].cost = Spend {
+        usd: 0.5,
+        priced: 1,
+        unpriced: 0,
+    };
+    rows[1].cost = Spend {
+        usd: 0.25,
+        priced: 1,
+        unpriced: 1,
+    };
+    assert_eq!(
+        BenchSummary::of(&rows).cost.label().as_deref(),
+        Some("$0.7500 + 1 call without a price")
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 
+use super::cost::Spend;
 use super::store::TraceRecord;
 use crate::rag::eval::{Metrics, Query};
 use crate::telemetry::names::SpanName;
@@ -23,6 +24,8 @@ pub struct BenchRow {
     pub generation_ms: f64,
     /// Rank of the expected section among the first retrieval's documents.
     pub rank: Option<usize>,
+    /// What its model calls cost.
+    pub cost: Spend,
 }
 
 impl BenchRow {
@@ -71,6 +74,7 @@ impl BenchRow {
                 .iter()
                 .position(|s| *s == query.section_id)
                 .map(|p| p + 1),
+            cost: Spend::of_spans(&trace.spans),
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct BenchSummary {
     pub metrics: Metrics,
     pub p50_ms: f64,
     pub p95_ms: f64,
+    /// What the run's model calls cost in all.
+    pub cost: Spend,
 }
 
 impl BenchSummary {
@@ -98,6 +104,10 @@ impl BenchSummary {
             metrics: Metrics::from_ranks(&ranks),
             p50_ms: pct(0.5),
             p95_ms: pct(0.95),
+            cost: rows
+                .iter()
+                .map(|r| r.cost)
+                .fold(Spend::default(), Spend::plus),
         }
     }
 }

@@ -105,8 +105,9 @@ fn BenchResults(rows: RwSignal<Vec<BenchRow>>) -> impl IntoView {
     let summary = move || {
         rows.with(|r| {
             let s = BenchSummary::of(r);
+            let cost = s.cost.label().map(|c| format!(" · cost {c}")).unwrap_or_default();
             format!(
-                "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · p50 {:.2} ms · p95 {:.2} ms",
+                "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · p50 {:.2} ms · p95 {:.2} ms{cost}",
                 r.len(), s.metrics.hit_at_1, s.metrics.hit_at_3, s.metrics.hit_at_5, s.metrics.mrr, s.p50_ms, s.p95_ms
             )
         })

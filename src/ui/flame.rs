@@ -1,12 +1,12 @@
 //! The flame graph: the chosen trace as an icicle on its time axis (a click on a span
-//! opens it), or every trace merged by path. Computed only while it is open.
+//! opens it), or every trace the list shows merged by path. Computed only while open.
 
 use leptos::prelude::*;
 use opentelemetry::trace::SpanId;
 
 use crate::explorer::flame::{self, Frame};
 use crate::explorer::rows::SpanRow;
-use crate::explorer::store::TraceStore;
+use crate::explorer::store::{TraceFilter, TraceStore};
 
 /// Height of a frame in pixels (`.flame-frame` in the CSS agrees).
 const FRAME_PX: usize = 20;
@@ -16,6 +16,7 @@ pub fn FlameGraph(
     store: RwSignal<TraceStore>,
     rows: Memo<Vec<SpanRow>>,
     selected_span: RwSignal<Option<SpanId>>,
+    filter: RwSignal<TraceFilter>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let every_trace = RwSignal::new(false);
@@ -25,7 +26,13 @@ pub fn FlameGraph(
         }
         if every_trace.get() {
             store.with(|s| {
-                let all: Vec<Vec<SpanRow>> = s.traces.iter().map(|t| t.rows()).collect();
+                let all: Vec<Vec<SpanRow>> = filter.with(|f| {
+                    s.traces
+                        .iter()
+                        .filter(|t| t.matches(f))
+                        .map(|t| t.rows())
+                        .collect()
+                });
                 flame::merged(all.iter().map(Vec::as_slice))
             })
         } else {
@@ -84,7 +91,7 @@ pub fn FlameGraph(
                     on:change=move |ev| every_trace.set(event_target_value(&ev) == "all")
                 >
                     <option value="trace">"the chosen trace, on its time axis"</option>
-                    <option value="all">"every trace, merged by path"</option>
+                    <option value="all">"every trace in the list, merged by path"</option>
                 </select>
                 <div id="flame-graph" class="flame-graph" style=height>
                     {move || frames.get().into_iter().map(frame).collect_view()}

@@ -43,7 +43,7 @@ use opentelemetry::trace::{SpanId, TraceId};
 use crate::app::ask::Session;
 use crate::browser::storage;
 use crate::explorer::rows::SpanRow;
-use crate::explorer::store::TraceStore;
+use crate::explorer::store::{TraceFilter, TraceStore};
 use crate::rag::pipeline::{self, Mode};
 
 /// Mounts the page on `<body>`.
@@ -75,6 +75,7 @@ fn App() -> impl IntoView {
     let selected_span: RwSignal<Option<SpanId>> = RwSignal::new(None);
     let restored = RwSignal::new(false);
     let comparing: RwSignal<Option<(TraceId, TraceId)>> = RwSignal::new(None);
+    let trace_filter = RwSignal::new(TraceFilter::default());
     let storage_notice: RwSignal<Option<String>> = RwSignal::new(None);
     persist::keep(store, restored, storage_notice);
     exporter.resume_when(restored);
@@ -124,14 +125,14 @@ fn App() -> impl IntoView {
             </section>
             <section class="trace-panel" id="trace-panel">
                 {move || storage_notice.get().map(|n| view! { <p id="storage-notice" class="note">{n}</p> })}
-                <traces::TraceList exporter selected_trace selected_span comparing />
+                <traces::TraceList exporter selected_trace selected_span comparing filter=trace_filter />
                 <compare::CompareView store comparing />
                 <spans::SpanTable store selected_trace selected_span />
                 <spans::Waterfall rows selected_span />
                 <spans::SpanDetails rows selected_span />
                 <replay::ReplayPanel runner rows selected_trace selected_span comparing />
-                <stats::Statistics store selected_trace />
-                <flame::FlameGraph store rows selected_span />
+                <stats::Statistics store selected_trace filter=trace_filter />
+                <flame::FlameGraph store rows selected_span filter=trace_filter />
                 <chart::LatencyChart store />
             </section>
         </main>

@@ -1,6 +1,6 @@
-//! The statistics view: per span name, over the chosen trace or over every trace —
-//! count, durations, self time and error rate — and what the model calls cost (per
-//! session too, over every trace). Computed only while the view is open.
+//! The statistics view: per span name, over the chosen trace or every trace the list
+//! shows (its filters apply) — count, durations, self time and error rate — and what
+//! the model calls cost (per session too). Computed only while the view is open.
 
 use leptos::prelude::*;
 use opentelemetry::trace::TraceId;
@@ -8,13 +8,14 @@ use opentelemetry::trace::TraceId;
 use crate::explorer::cost::Spend;
 use crate::explorer::rows::SpanRow;
 use crate::explorer::stats::{self, NameStats};
-use crate::explorer::store::{TraceRecord, TraceStore};
+use crate::explorer::store::{TraceFilter, TraceRecord, TraceStore};
 use crate::telemetry::semconv;
 
 #[component]
 pub fn Statistics(
     store: RwSignal<TraceStore>,
     selected_trace: RwSignal<Option<TraceId>>,
+    filter: RwSignal<TraceFilter>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
     let every_trace = RwSignal::new(false);
@@ -25,7 +26,13 @@ pub fn Statistics(
         let id = selected_trace.get();
         let rows: Vec<Vec<SpanRow>> = store.with(|s| {
             if every_trace.get() {
-                s.traces.iter().map(|t| t.rows()).collect()
+                filter.with(|f| {
+                    s.traces
+                        .iter()
+                        .filter(|t| t.matches(f))
+                        .map(|t| t.rows())
+                        .collect()
+                })
             } else {
                 id.and_then(|id| s.get(id))
                     .map(|t| t.rows())
@@ -51,13 +58,15 @@ pub fn Statistics(
                     .into_iter()
                     .collect();
             }
-            let mut lines: Vec<(String, String)> = Spend::of_traces(&s.traces)
+            let listed: Vec<&TraceRecord> =
+                filter.with(|f| s.traces.iter().filter(|t| t.matches(f)).collect());
+            let mut lines: Vec<(String, String)> = Spend::of_traces(listed.iter().copied())
                 .label()
                 .map(|l| ("Every trace".to_string(), l))
                 .into_iter()
                 .collect();
             let mut sessions: Vec<(String, Vec<&TraceRecord>)> = Vec::new();
-            for t in &s.traces {
+            for t in listed {
                 let session = t.root_attribute(semconv::SESSION_ID).unwrap_or_default();
                 match sessions.iter_mut().find(|(s, _)| *s == session) {
                     Some((_, traces)) => traces.push(t),
@@ -95,7 +104,7 @@ pub fn Statistics(
                     on:change=move |ev| every_trace.set(event_target_value(&ev) == "all")
                 >
                     <option value="trace">"the chosen trace"</option>
-                    <option value="all">"every trace"</option>
+                    <option value="all">"every trace in the list"</option>
                 </select>
                 <ul id="stats-cost">
                     <For each=move || spent.get() key=|line| line.clone() let((scope, label))>

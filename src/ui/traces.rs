@@ -15,11 +15,13 @@ pub fn TraceList(
     selected_trace: RwSignal<Option<TraceId>>,
     selected_span: RwSignal<Option<SpanId>>,
     comparing: RwSignal<Option<(TraceId, TraceId)>>,
+    /// Which traces the list shows (the statistics and flame graph of "every trace"
+    /// follow it).
+    filter: RwSignal<TraceFilter>,
 ) -> impl IntoView {
     let store = exporter.store;
     // The traces picked for comparison, the latest two.
     let picked: RwSignal<Vec<TraceId>> = RwSignal::new(Vec::new());
-    let filter = RwSignal::new(TraceFilter::default());
     let clear_all = move |_| {
         let sure = web_sys::window()
             .and_then(|w| {

@@ -485,6 +485,18 @@ async fn critical_path_self_time_statistics_and_flame_graph_match_a_native_compu
         async move { stats_counts(p).await == native }
     })
     .await;
+    // "Every trace" is every trace the list shows: its filters apply.
+    page.select_by_value("#trace-mode", "agent_run").await;
+    let mut agent_only: Vec<(String, u64)> = stats::by_name([rows.as_slice()])
+        .into_iter()
+        .map(|s| (s.name, s.count as u64))
+        .collect();
+    agent_only.sort();
+    page.wait_for(|p| {
+        let agent_only = agent_only.clone();
+        async move { stats_counts(p).await == agent_only }
+    })
+    .await;
     page.assert_clean_console().await;
     page.close().await;
 }

@@ -340,6 +340,10 @@ async fn feedback_on_an_answer_reaches_phoenix_as_a_root_span_annotation() {
     )
     .await;
     assert_eq!(page.count("#trace-list .feedback-mark.bad").await, 1);
+    assert_eq!(
+        page.text("#span-feedback").await,
+        "Answer marked bad: does not say how many days"
+    );
 
     page.fill("#phoenix-endpoint", &phoenix.endpoint()).await;
     page.click("#export").await;

@@ -91,11 +91,30 @@ pub fn SpanTable(
         Ok(f) => view! { <p id="span-count" class="hint">{format!("{} spans", f.len())}</p> }.into_any(),
     }
     };
+    // What a person said of the chosen trace's answer.
+    let feedback = move || {
+        if every_trace.get() {
+            return None;
+        }
+        let id = selected_trace.get()?;
+        let f = store.with(|s| s.get(id)?.feedback.clone())?;
+        let note = if f.note.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", f.note)
+        };
+        Some(view! {
+            <p id="span-feedback" class=format!("hint feedback-{}", f.label())>
+                {format!("Answer marked {}{note}", f.label())}
+            </p>
+        })
+    };
     view! {
         <Show when=move || store.with(|s| !s.traces.is_empty())>
             <h2>"Spans"</h2>
             <SpanFilters query every_trace />
             {count}
+            {feedback}
             <table id="spans" class="spans">
                 <thead>
                     <tr>
