@@ -710,36 +710,16 @@ async fn explorer_figures() {
     );
     // Its flame graph: a rectangle per span, drawn from scratch each time it opens.
     page.click("#trace-list li").await;
-    let mut flames = Vec::new();
-    for _ in 0..5 {
-        let ms = page
-            .client
-            .execute_async(
-                r#"const done = arguments[0];
-                   const panel = document.querySelector('#flame-panel');
-                   panel.open = false;
-                   setTimeout(() => {
-                     const t0 = performance.now();
-                     panel.open = true;
-                     const check = () => {
-                       if (document.querySelectorAll('#flame-graph .flame-frame').length === 2000) {
-                         document.body.offsetHeight; // layout included
-                         done(performance.now() - t0);
-                       } else { setTimeout(check, 0); }
-                     };
-                     setTimeout(check, 0);
-                   }, 50);"#,
-                vec![],
-            )
-            .await
-            .unwrap()
-            .as_f64()
-            .unwrap();
-        flames.push(ms);
-    }
+    let flames = time_in_page(
+        &page,
+        "document.querySelector('#flame-panel').open = false;",
+        "document.querySelector('#flame-panel').open = true;",
+        "document.querySelectorAll('#flame-graph .flame-frame').length === 2000",
+    )
+    .await;
     println!(
         "explorer: flame graph of a 2,000-span trace drawn in {}",
-        super::figures::Runs::new(flames).spread("ms")
+        flames.spread("ms")
     );
     // Two 2,000-span traces compared: from the click to the table of 2,000 pairs.
     let other = temp_file("other-trace.json", ragtrace_trace_json(2_000).as_bytes());
@@ -748,36 +728,16 @@ async fn explorer_figures() {
         .await;
     page.js("document.querySelectorAll('#trace-list .compare-pick').forEach(b => b.click()); return null")
         .await;
-    let mut compares = Vec::new();
-    for _ in 0..5 {
-        let ms = page
-            .client
-            .execute_async(
-                r#"const done = arguments[0];
-                   const close = document.querySelector('#close-comparison');
-                   if (close) close.click();
-                   setTimeout(() => {
-                     const t0 = performance.now();
-                     document.querySelector('#compare').click();
-                     const check = () => {
-                       if (document.querySelectorAll('#compare-spans tr.pair').length === 2000) {
-                         document.body.offsetHeight; // layout included
-                         done(performance.now() - t0);
-                       } else { setTimeout(check, 0); }
-                     };
-                     setTimeout(check, 0);
-                   }, 50);"#,
-                vec![],
-            )
-            .await
-            .unwrap()
-            .as_f64()
-            .unwrap();
-        compares.push(ms);
-    }
+    let compares = time_in_page(
+        &page,
+        "const close = document.querySelector('#close-comparison'); if (close) close.click();",
+        "document.querySelector('#compare').click();",
+        "document.querySelectorAll('#compare-spans tr.pair').length === 2000",
+    )
+    .await;
     println!(
         "explorer: two 2,000-span traces compared and shown in {}",
-        super::figures::Runs::new(compares).spread("ms")
+        compares.spread("ms")
     );
 
     let big = super::figures::ten_megabyte_corpus();
@@ -871,6 +831,32 @@ async fn page_ready_figures() {
         spread(restored)
     );
     page.close().await;
+}
+
+/// Five timings in the page, in ms: after `reset` and a pause, from running `start`
+/// until `ready` holds, layout included.
+async fn time_in_page(page: &Page, reset: &str, start: &str, ready: &str) -> super::figures::Runs {
+    let script = format!(
+        r#"const done = arguments[0];
+           {reset}
+           setTimeout(() => {{
+             const t0 = performance.now();
+             {start}
+             const check = () => {{
+               if ({ready}) {{
+                 document.body.offsetHeight; // layout included
+                 done(performance.now() - t0);
+               }} else {{ setTimeout(check, 0); }}
+             }};
+             setTimeout(check, 0);
+           }}, 50);"#
+    );
+    let mut runs = Vec::new();
+    for _ in 0..5 {
+        let ms = page.client.execute_async(&script, vec![]).await.unwrap();
+        runs.push(ms.as_f64().unwrap());
+    }
+    super::figures::Runs::new(runs)
 }
 
 /// When this load of the page was ready to ask and had its traces back, in ms since it
