@@ -5,6 +5,7 @@
 mod details;
 mod table;
 mod waterfall;
+mod waterfall_row;
 
 pub use details::SpanDetails;
 pub use table::SpanTable;

@@ -1,7 +1,11 @@
 //! [`Exporter`]: the page's side of delivery — "Export to Phoenix", auto-export,
-//! automatic retries as [`crate::telemetry::delivery`] asks, the flush when the page is
-//! hidden (files are `ui::files`). One tab of the origin exports at a time (a
-//! Web Lock), and tabs tell each other what they delivered, deleted or cleared.
+//! automatic retries as [`crate::telemetry::delivery`] asks (files are `ui::files`).
+//! One tab of the origin exports at a time (a Web Lock), and tabs tell each other what
+//! they delivered, deleted or cleared. Also here: [`flush`], the keepalive flush when
+//! the page is hidden, and [`feedback`], feedback sent to Phoenix.
+
+mod feedback;
+mod flush;
 
 use std::collections::HashSet;
 use std::rc::Rc;
@@ -14,8 +18,7 @@ use crate::browser::lifecycle::{self, Tabs};
 use crate::browser::{self, storage};
 use crate::explorer::store::{StoreChange, TraceStore};
 use crate::http::{self, HttpClient};
-use crate::phoenix;
-use crate::telemetry::delivery::{self, deliver, Outcome, SpanKey, Stopped};
+use crate::telemetry::delivery::{deliver, Outcome, SpanKey, Stopped};
 use crate::telemetry::export::{ExportSettings, ExportTarget};
 use crate::telemetry::redact::Redaction;
 
@@ -216,90 +219,6 @@ impl Exporter {
                 format!("{error} Gave up after {MAX_AUTO_RETRIES} retries: press Retry."),
             ),
             Stopped::Refused(_) => self.say(true, format!("{error} Press Retry once it is fixed.")),
-        }
-    }
-
-    /// Sends the feedback Phoenix does not have yet, on traces whose root span it has
-    /// (the rest goes after their export).
-    pub fn send_feedback(self) {
-        if self.annotating.get_value().0 {
-            self.annotating.set_value((true, true));
-            return;
-        }
-        let Ok(target) = self.target() else { return };
-        let due = self.store.with_untracked(TraceStore::feedback_to_send);
-        if due.is_empty() {
-            return;
-        }
-        self.annotating.set_value((true, false));
-        let client = self.client.get_value();
-        spawn_local(async move {
-            for (trace_id, root, resource, feedback) in due {
-                let target = target.for_resource(resource.as_ref());
-                let outcome = phoenix::annotate(&*client, &target, root, &feedback)
-                    .await
-                    .map_err(|e| e.to_string());
-                self.store
-                    .update(|s| s.feedback_sent(trace_id, &feedback, outcome));
-            }
-            let (_, again) = self.annotating.get_value();
-            self.annotating.set_value((false, false));
-            if again {
-                self.send_feedback();
-            }
-        });
-    }
-
-    /// The page is being hidden or closed: with auto-export on, sends what is not yet
-    /// delivered with keepalive requests, which outlive the page, as far as the
-    /// browser's budget allows. The rest stays pending in storage for the next visit.
-    fn flush(self) {
-        if !self.auto_export() {
-            return;
-        }
-        let Ok(target) = self.target() else { return };
-        let spans: Vec<_> = self.flushing.with_value(|flushing| {
-            self.store
-                .with_untracked(TraceStore::unsent_spans)
-                .into_iter()
-                .filter(|s| !flushing.contains(&delivery::key(s)))
-                .collect()
-        });
-        if spans.is_empty() {
-            return;
-        }
-        let client = self.client.get_value();
-        let groups = self.store.with_untracked(|s| s.by_resource(spans));
-        let mut budget = delivery::KEEPALIVE_BUDGET;
-        let requests = groups.into_iter().flat_map(|(resource, spans)| {
-            let requests = delivery::keepalive_requests(
-                &target.for_resource(resource.as_ref()),
-                spans,
-                budget,
-            );
-            budget -= requests
-                .iter()
-                .map(|(r, _)| r.body.len())
-                .sum::<usize>()
-                .min(budget);
-            requests
-        });
-        for (request, keys) in requests.collect::<Vec<_>>() {
-            let client = client.clone();
-            self.flushing
-                .update_value(|f| f.extend(keys.iter().copied()));
-            spawn_local(async move {
-                let answer = client.send(request).await;
-                self.flushing.update_value(|f| {
-                    keys.iter().for_each(|k| {
-                        f.remove(k);
-                    })
-                });
-                if answer.is_ok_and(|r| (200..300).contains(&r.status)) {
-                    self.store.update(|s| s.mark_delivered(&keys));
-                    self.tell_tabs(&StoreChange::delivered(&keys));
-                }
-            });
         }
     }
 
