@@ -5,7 +5,8 @@ use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 
 use super::cost::Spend;
-use super::store::TraceRecord;
+use super::stats::percentile;
+use super::store::{attribute, number, TraceRecord};
 use crate::rag::eval::{Metrics, Query};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv;
@@ -35,15 +36,10 @@ impl BenchRow {
             .iter()
             .filter(|s| SpanName::Retrieval.is(&s.name))
             .min_by_key(|s| s.start_time);
-        let attr = |span: Option<&SpanData>, key: &str| {
-            span.and_then(|s| s.attributes.iter().find(|kv| kv.key.as_str() == key))
-                .map(|kv| kv.value.clone())
-        };
-        let number = |v: Option<Value>| match v {
-            Some(Value::F64(f)) => f,
-            Some(Value::I64(i)) => i as f64,
-            _ => 0.0,
-        };
+        fn attr<'a>(span: Option<&'a SpanData>, key: &str) -> Option<&'a Value> {
+            span.and_then(|s| attribute(s, key))
+        }
+        let number = |v: Option<&Value>| v.and_then(number).unwrap_or(0.0);
         let sections: Vec<String> = (0..)
             .map_while(|i| attr(first_retrieval, &semconv::retrieval_document(i, "id")))
             .map(|id| {
@@ -94,12 +90,7 @@ impl BenchSummary {
         let ranks: Vec<Option<usize>> = rows.iter().map(|r| r.rank).collect();
         let mut ms: Vec<f64> = rows.iter().map(|r| r.total_ms).collect();
         ms.sort_by(f64::total_cmp);
-        // Nearest-rank percentile.
-        let pct = |p: f64| {
-            ms.get(((p * ms.len() as f64).ceil() as usize).saturating_sub(1))
-                .copied()
-                .unwrap_or(0.0)
-        };
+        let pct = |p: f64| percentile(&ms, p);
         BenchSummary {
             metrics: Metrics::from_ranks(&ranks),
             p50_ms: pct(0.5),

@@ -3,10 +3,9 @@
 //! a sum is never passed off as complete: unknown is shown as unknown, never as zero.
 //! Calls to the page's own offline models cost nothing and are left out.
 
-use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 
-use super::store::TraceRecord;
+use super::store::{attribute, number, TraceRecord};
 use crate::rag::offline;
 use crate::telemetry::semconv::{self, SpanKind};
 
@@ -25,12 +24,7 @@ impl Spend {
     pub fn of_spans<'a>(spans: impl IntoIterator<Item = &'a SpanData>) -> Spend {
         let mut spend = Spend::default();
         for span in spans {
-            let get = |key: &str| {
-                span.attributes
-                    .iter()
-                    .find(|kv| kv.key.as_str() == key)
-                    .map(|kv| &kv.value)
-            };
+            let get = |key: &str| attribute(span, key);
             let is_llm = get(semconv::SPAN_KIND)
                 .is_some_and(|v| SpanKind::parse(&v.as_str()) == Some(SpanKind::Llm));
             let offline =
@@ -38,16 +32,12 @@ impl Spend {
             if !is_llm || offline {
                 continue;
             }
-            match get(semconv::LLM_COST_TOTAL) {
-                Some(Value::F64(usd)) => {
+            match get(semconv::LLM_COST_TOTAL).and_then(number) {
+                Some(usd) => {
                     spend.usd += usd;
                     spend.priced += 1;
                 }
-                Some(Value::I64(usd)) => {
-                    spend.usd += *usd as f64;
-                    spend.priced += 1;
-                }
-                _ => spend.unpriced += 1,
+                None => spend.unpriced += 1,
             }
         }
         spend

@@ -62,10 +62,13 @@ pub fn by_name<'a>(traces: impl IntoIterator<Item = &'a [SpanRow]>) -> Vec<NameS
     stats
 }
 
-/// The nearest-rank percentile of sorted values (never empty here).
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The nearest-rank percentile `p` (0 to 1) of sorted values; 0 for none.
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = (p * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
+    sorted
+        .get(rank.clamp(1, sorted.len().max(1)) - 1)
+        .copied()
+        .unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -78,5 +81,6 @@ mod tests {
         assert_eq!(percentile(&v, 0.5), 10.0);
         assert_eq!(percentile(&v, 0.95), 19.0);
         assert_eq!(percentile(&[7.0], 0.95), 7.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
     }
 }

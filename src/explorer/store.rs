@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::SystemTime;
 
 use opentelemetry::trace::{SpanId, Status, TraceId};
+use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
 use opentelemetry_sdk::Resource;
 use serde::{Deserialize, Serialize};
@@ -21,6 +22,23 @@ use crate::telemetry::names::SpanName;
 use crate::telemetry::otlp::{self, OtlpError};
 use crate::telemetry::semconv::StatusCode;
 use crate::telemetry::{provider, semconv};
+
+/// The attribute `key` of a finished span.
+pub fn attribute<'a>(span: &'a SpanData, key: &str) -> Option<&'a Value> {
+    span.attributes
+        .iter()
+        .find(|kv| kv.key.as_str() == key)
+        .map(|kv| &kv.value)
+}
+
+/// A number attribute (integer or float) as `f64`; `None` for any other value.
+pub fn number(value: &Value) -> Option<f64> {
+    match value {
+        Value::F64(f) => Some(*f),
+        Value::I64(i) => Some(*i as f64),
+        _ => None,
+    }
+}
 
 /// Where a trace stands with Phoenix, derived from its [`Delivery`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -147,11 +165,7 @@ impl TraceRecord {
 
     /// The root span's attribute `key`, as text.
     pub fn root_attribute(&self, key: &str) -> Option<String> {
-        let root = self.root()?;
-        root.attributes
-            .iter()
-            .find(|kv| kv.key.as_str() == key)
-            .map(|kv| kv.value.to_string())
+        attribute(self.root()?, key).map(Value::to_string)
     }
 
     /// Whether any span failed.
