@@ -191,7 +191,7 @@ impl Session {
         &self,
         remote: Option<&Rc<OpenAi<C>>>,
         messages: &[Message],
-        temperature: f32,
+        temperature: f64,
         original: SpanContext,
         redaction: &Redaction,
     ) -> Replayed {

@@ -51,7 +51,7 @@ pub struct ModelSettings {
     pub base_url: String,
     pub chat_model: String,
     pub embedding_model: String,
-    pub temperature: f32,
+    pub temperature: f64,
     /// Keep the API key in localStorage instead of sessionStorage.
     pub remember_key: bool,
     /// The agent calls its tools through the API's tool calling; off, it prompts the
@@ -87,7 +87,7 @@ pub struct OpenAiConfig {
     pub api_key: Option<ApiKey>,
     pub chat_model: String,
     pub embedding_model: String,
-    pub temperature: f32,
+    pub temperature: f64,
     pub tool_calling: bool,
     pub prices: PriceTable,
 }
@@ -443,28 +443,28 @@ impl<T: HttpClient> ChatModel for OpenAi<T> {
 
 impl<T: HttpClient> OpenAi<T> {
     /// This client at another temperature, for one replayed call.
-    pub fn at_temperature(&self, temperature: f32) -> AtTemperature<'_, T> {
+    pub fn at_temperature(&self, temperature: f64) -> AtTemperature<'_, T> {
         AtTemperature {
             client: self,
             temperature,
         }
     }
 
-    fn parameters_at(&self, temperature: f32) -> String {
-        json!({ "model": self.config.chat_model, "temperature": decimal(temperature), "stream": true })
+    fn parameters_at(&self, temperature: f64) -> String {
+        json!({ "model": self.config.chat_model, "temperature": temperature, "stream": true })
             .to_string()
     }
 
     async fn chat_at(
         &self,
-        temperature: f32,
+        temperature: f64,
         messages: &[Message],
         tools: &[ToolSpec],
         observer: &mut dyn CallObserver,
     ) -> Result<ChatResponse, ModelError> {
         let mut body = json!({
             "model": self.config.chat_model,
-            "temperature": decimal(temperature),
+            "temperature": temperature,
             "stream": true,
             "stream_options": { "include_usage": true },
             "messages": messages.iter().map(message_json).collect::<Vec<_>>(),
@@ -480,15 +480,10 @@ impl<T: HttpClient> OpenAi<T> {
     }
 }
 
-/// `x` as the decimal it was typed as (0.7, not the f32's 0.699999988…), for JSON.
-fn decimal(x: f32) -> f64 {
-    x.to_string().parse().unwrap_or(f64::from(x))
-}
-
 /// [`OpenAi`] at another temperature than its settings' (replaying a call).
 pub struct AtTemperature<'a, T> {
     client: &'a OpenAi<T>,
-    temperature: f32,
+    temperature: f64,
 }
 
 impl<T: HttpClient> ChatModel for AtTemperature<'_, T> {

@@ -24,7 +24,7 @@ pub struct LlmCall {
     /// The model that answered (`llm.model_name`).
     pub model: String,
     /// From `llm.invocation_parameters`; 0 when it names none.
-    pub temperature: f32,
+    pub temperature: f64,
 }
 
 impl LlmCall {
@@ -56,7 +56,7 @@ impl LlmCall {
         let temperature = get(sc::LLM_INVOCATION_PARAMETERS)
             .and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok())
             .and_then(|p| p["temperature"].as_f64())
-            .unwrap_or(0.0) as f32;
+            .unwrap_or(0.0);
         Some(LlmCall {
             messages,
             model: get(sc::LLM_MODEL_NAME).unwrap_or_default().to_string(),

@@ -62,7 +62,7 @@ fn Editor(
         let Some(original_trace) = selected_trace.get_untracked() else {
             return;
         };
-        let temperature = match temperature.get_untracked().trim().parse::<f32>() {
+        let temperature = match temperature.get_untracked().trim().parse::<f64>() {
             Ok(t) if (0.0..=2.0).contains(&t) => t,
             _ => {
                 return status.set(Some((

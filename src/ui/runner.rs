@@ -79,7 +79,7 @@ impl Runner {
     pub async fn replay(
         self,
         messages: Vec<Message>,
-        temperature: f32,
+        temperature: f64,
         original: SpanContext,
     ) -> Result<(TraceId, Result<String, String>), String> {
         let remote = self.models.remote().map_err(|e| format!("{e}."))?;
