@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-/// A labelled text (or number) input.
+/// A labelled text input: `kind` `text`, `number`, or `textarea` for several lines.
 #[component]
 pub fn TextField<S: Send + Sync + 'static>(
     id: &'static str,
@@ -15,43 +15,25 @@ pub fn TextField<S: Send + Sync + 'static>(
     #[prop(default = "text")] kind: &'static str,
     #[prop(default = "")] placeholder: &'static str,
 ) -> impl IntoView {
+    let value = move || settings.with(get);
+    let changed = move |ev: leptos::ev::Event| {
+        settings.update(|s| set(s, event_target_value(&ev)));
+        saved.run(());
+    };
+    let field = if kind == "textarea" {
+        view! {
+            <textarea id=id rows="7" spellcheck="false" prop:value=value on:change=changed />
+        }
+        .into_any()
+    } else {
+        view! {
+            <input id=id type=kind placeholder=placeholder prop:value=value on:change=changed />
+        }
+        .into_any()
+    };
     view! {
         <label for=id>{label}</label>
-        <input
-            id=id
-            type=kind
-            placeholder=placeholder
-            prop:value=move || settings.with(get)
-            on:change=move |ev| {
-                settings.update(|s| set(s, event_target_value(&ev)));
-                saved.run(());
-            }
-        />
-    }
-}
-
-/// A labelled multi-line text input.
-#[component]
-pub fn TextAreaField<S: Send + Sync + 'static>(
-    id: &'static str,
-    label: &'static str,
-    settings: RwSignal<S>,
-    get: fn(&S) -> String,
-    set: fn(&mut S, String),
-    saved: Callback<()>,
-) -> impl IntoView {
-    view! {
-        <label for=id>{label}</label>
-        <textarea
-            id=id
-            rows="7"
-            spellcheck="false"
-            prop:value=move || settings.with(get)
-            on:change=move |ev| {
-                settings.update(|s| set(s, event_target_value(&ev)));
-                saved.run(());
-            }
-        />
+        {field}
     }
 }
 

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use super::fields::{CheckField, SecretField, TextAreaField, TextField};
+use super::fields::{CheckField, SecretField, TextField};
 use crate::browser::fetch::BrowserHttp;
 use crate::browser::storage;
 use crate::http;
@@ -199,7 +199,7 @@ pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
                 <p class="help">
                     "LLM spans carry llm.cost.* for the models listed here, one a line: provider, model, then USD per million input and output tokens. A model not listed has no cost (unknown, not zero)."
                 </p>
-                <TextAreaField id="prices" label="Price table" settings saved
+                <TextField id="prices" label="Price table" settings saved kind="textarea"
                     get=|s: &ModelSettings| s.prices.clone() set=|s, v| s.prices = v />
                 <button
                     id="bundled-prices"
