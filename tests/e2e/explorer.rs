@@ -599,6 +599,15 @@ async fn an_llm_call_replays_as_a_linked_trace_beside_the_original() {
     page.click("#replay-summary").await;
     page.js("const t = document.querySelector('#replay-message-0'); t.value = 'Answer in one sentence.'; t.dispatchEvent(new Event('input')); return null")
         .await;
+    // A temperature out of range is refused in words, and nothing is filed.
+    page.fill("#replay-temperature", "5").await;
+    page.click("#replay-run").await;
+    page.wait_text(
+        "#replay-status",
+        "The temperature must be a number from 0 to 2.",
+    )
+    .await;
+    assert_eq!(page.trace_ids().await.len(), 1);
     page.fill("#replay-temperature", "0.7").await;
     page.click("#replay-run").await;
     page.wait_text("#replay-status", "Replayed:").await;
