@@ -19,13 +19,33 @@ pub struct Chunk {
     /// Where the chunk's sentences stand in its section's text: character offsets of
     /// the first one's start and the last one's end (the chunk's text rejoins them).
     pub chars: std::ops::Range<usize>,
+    /// The sub-heading (`###` and deeper) the chunk's first sentence falls under, if any.
+    pub heading: Option<String>,
 }
 
 impl Chunk {
-    /// What the indexes see: the section title gives every chunk its topic's words.
+    /// What the indexes see: the section title, and the sub-heading it sits under, give
+    /// every chunk its topic's words.
     pub fn indexed_text(&self) -> String {
-        format!("{}. {}", self.section_title, self.text)
+        // A chunk cut from the middle of "Exceeding the limit" still says so.
+        match &self.heading {
+            Some(h) if !self.text.starts_with(h.as_str()) => {
+                format!("{}. {h}: {}", self.section_title, self.text)
+            }
+            _ => format!("{}. {}", self.section_title, self.text),
+        }
     }
+}
+
+/// The last markdown heading line of `before`, without its `#` marks.
+fn heading_above(before: &str) -> Option<String> {
+    before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('#'))
+        .map(|l| l.trim_start_matches('#').trim().to_string())
+        .filter(|h| !h.is_empty())
 }
 
 /// Chunking limits, in characters (not bytes, so non-ASCII text counts fairly).
@@ -93,7 +113,11 @@ pub fn chunk_section(section: &Section, cfg: ChunkConfig) -> Vec<Chunk> {
             let first = text::offset_in(&section.text, group[0]);
             let last = group[group.len() - 1];
             let end = text::offset_in(&section.text, last) + last.len();
+            // Up to the end of its first sentence: a chunk that opens with a heading
+            // finds that one.
+            let heading = heading_above(&section.text[..first + group[0].len()]);
             Chunk {
+                heading,
                 id: format!("{}:{}", section.id, i + 1),
                 section_id: section.id.clone(),
                 section_title: section.title.clone(),

@@ -6,7 +6,9 @@ use super::chunk::{chunk_section, chunk_sections, Chunk, ChunkConfig};
 use super::corpus::{parse_corpus, CorpusError, Section};
 use super::embed::{HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MODEL};
 use super::index::{Hit, Index, IndexBuilder};
+use super::pipeline::AskOptions;
 use super::prompt::{self, Passage};
+use super::rerank::{rerank, CANDIDATES};
 use crate::model::{Embedder, ModelError};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv as sc;
@@ -120,6 +122,23 @@ impl Engine {
                 .map(|c| (c.id.clone(), c.text.chars().count()))
                 .collect(),
         }
+    }
+
+    /// The passages for a query given as text and as its vector, as the pipeline and
+    /// the agent's tool retrieve them.
+    /// (Each step is traced by `pipeline::retrieve`; this is the same, untraced.)
+    pub fn retrieve(&self, query: &str, query_vec: &[f32], opts: AskOptions<'_>) -> Vec<Hit> {
+        let candidates = self.candidates(query, query_vec, opts);
+        rerank(&self.index, query, &candidates, opts.top_k)
+            .into_iter()
+            .map(|r| r.hit)
+            .collect()
+    }
+
+    /// What retrieval hands the reranker: the best [`CANDIDATES`] (or `top_k`, if more).
+    pub fn candidates(&self, query: &str, query_vec: &[f32], opts: AskOptions<'_>) -> Vec<Hit> {
+        let depth = CANDIDATES.max(opts.top_k);
+        self.index.search(opts.search, query, query_vec, depth)
     }
 
     /// A hit as the passage a model reads.

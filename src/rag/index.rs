@@ -174,6 +174,17 @@ impl Index {
 
     /// The `depth` best chunks by BM25 (Okapi, k1 1.2, b 0.75).
     fn bm25(&self, query: &str, depth: usize) -> Vec<(usize, f32)> {
+        best(
+            self.bm25_scores(query)
+                .into_iter()
+                .filter(|(_, s)| *s > 0.0)
+                .collect(),
+            depth,
+        )
+    }
+
+    /// The BM25 score of every chunk holding a query term.
+    pub fn bm25_scores(&self, query: &str) -> HashMap<usize, f32> {
         let n = self.len() as f32;
         let terms = text::terms(query);
         let mut scores: HashMap<usize, f32> = HashMap::new();
@@ -188,10 +199,7 @@ impl Index {
                     idf * f * (BM25_K1 + 1.0) / (f + BM25_K1 * norm);
             }
         }
-        best(
-            scores.into_iter().filter(|(_, s)| *s > 0.0).collect(),
-            depth,
-        )
+        scores
     }
 
     fn fused(&self, query: &str, q: &[f32], top_k: usize) -> Vec<(usize, f32)> {
@@ -241,6 +249,7 @@ mod tests {
                 document: String::new(),
                 text: t.to_string(),
                 chars: 0..t.chars().count(),
+                heading: None,
             })
             .collect();
         let vectors = chunks

@@ -5,6 +5,7 @@
 //! - [`embed`]: [`embed::HashEmbedder`], the local deterministic embedder.
 //! - [`chunk`]: semantic chunking into [`chunk::Chunk`]s.
 //! - [`index`]: dense, BM25 and hybrid retrieval over an [`index::Index`].
+//! - [`rerank`]: the reranker: retrieval's 20 candidates → the best 5, with reasons.
 //! - [`answer`]: the extractive answerer behind the offline model.
 //! - [`offline`]: the models that run in the page with no key and no network.
 //! - [`prompt`]: the RAG and ReAct prompt formats and their parsers.
@@ -12,6 +13,7 @@
 //! - [`pipeline`] and [`agent`]: the traced RAG pipeline and ReAct agent.
 //! - [`replay`]: a recorded model call sent again, as a trace linked to the original.
 //! - [`eval`]: the bundled query set and retrieval metrics (hit@k, MRR).
+//! - [`vectors`]: vectors computed ahead of time (the handbook under MiniLM), by text.
 //! - [`demo`]: the error-path demo (an empty query and a failing retriever).
 
 pub mod agent;
@@ -27,4 +29,6 @@ pub mod offline;
 pub mod pipeline;
 pub mod prompt;
 pub mod replay;
+pub mod rerank;
 pub mod text;
+pub mod vectors;
