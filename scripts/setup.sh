@@ -100,3 +100,5 @@ if [ ! -s "$asset" ] || [ -n "$(find crates/minilm/src -newer "$asset" -print -q
   say "converting all-MiniLM-L6-v2 to the page's int8 asset"
   cargo run --quiet -p minilm --bin minilm-asset -- "$MINILM"
 fi
+# Does nothing when the file already holds the current handbook's vectors.
+cargo run --quiet --example handbook_vectors

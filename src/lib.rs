@@ -35,3 +35,6 @@ pub mod ui;
 pub const HANDBOOK_MD: &str = include_str!("../www/data/handbook.md");
 /// The bundled evaluation questions, one JSON object per line.
 pub const QUERIES_JSONL: &str = include_str!("../www/data/queries.jsonl");
+/// The second question set: questions as people ask them, paraphrased away from the
+/// handbook's words (kept apart from [`QUERIES_JSONL`]).
+pub const QUESTIONS_JSONL: &str = include_str!("../www/data/questions.jsonl");

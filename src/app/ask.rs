@@ -15,7 +15,7 @@ use crate::model::{Either, Message};
 use crate::rag::corpus::Document;
 use crate::rag::embed::HashEmbedder;
 use crate::rag::engine::Engine;
-use crate::rag::offline::OfflineChat;
+use crate::rag::offline::HASHED_CHAT;
 use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
 use crate::rag::{demo, replay};
 use crate::telemetry::provider::Telemetry;
@@ -105,7 +105,7 @@ impl Session {
         let tracer = &self.telemetry.tracer;
         let (chat, embedder, engine) = match remote {
             None => (
-                Either::Left(OfflineChat),
+                Either::Left(HASHED_CHAT),
                 Either::Left(HashEmbedder),
                 indexed.engine.clone(),
             ),
@@ -198,7 +198,7 @@ impl Session {
         let tracer = &self.telemetry.tracer;
         let session = Some(self.id.as_str());
         let replayed = match remote {
-            None => replay::replay(tracer, &OfflineChat, messages, original, session).await,
+            None => replay::replay(tracer, &HASHED_CHAT, messages, original, session).await,
             Some(client) => {
                 let chat = client.at_temperature(temperature);
                 replay::replay(tracer, &chat, messages, original, session).await

@@ -321,6 +321,16 @@ impl<M: ChatModel> ChatModel for std::rc::Rc<M> {
     }
 }
 
+impl<M: Embedder> Embedder for &M {
+    fn model_name(&self) -> &str {
+        (**self).model_name()
+    }
+
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+        (**self).embed(texts).await
+    }
+}
+
 impl<M: Embedder> Embedder for std::rc::Rc<M> {
     fn model_name(&self) -> &str {
         (**self).model_name()

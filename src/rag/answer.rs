@@ -1,7 +1,10 @@
 //! The extractive answerer: the answer is made of the sentences of the retrieved
 //! passages that are closest to the question, each followed by its passage's `[id]`.
 //! When even the best sentence is too far from the question, the answer says the
-//! handbook does not cover it.
+//! handbook does not cover it. How close a sentence is in meaning comes from the
+//! caller ([`crate::rag::offline::OfflineChat`] embeds with the hashed embedder or with
+//! MiniLM); the shared words, the passage's rank and the kind of answer asked for are
+//! judged here.
 
 use super::embed::{cosine, HashEmbedder};
 use super::prompt::Passage;
@@ -13,7 +16,7 @@ pub const NOT_FOUND: &str =
 /// Under this score the best sentence does not count as an answer.
 pub const MIN_SCORE: f32 = 0.22;
 /// Sentences within this share of the best score join the answer.
-const KEEP_RATIO: f32 = 0.8;
+const KEEP_RATIO: f32 = 0.6;
 const MAX_SENTENCES: usize = 3;
 
 /// An extracted answer.
@@ -24,14 +27,23 @@ pub struct Extract {
     pub found: bool,
 }
 
-/// Picks the answer sentences for `question` from `passages`.
-pub fn extract(question: &str, passages: &[Passage]) -> Extract {
-    let embedder = HashEmbedder;
-    let q_vec = embedder.embed(question);
+/// Picks the answer sentences for `question` from `passages` (best first, as retrieved);
+/// `similarity` is a sentence's cosine to the question.
+///
+/// A sentence scores by its closeness to the question (`similarity` and shared terms),
+/// its passage's similarity (retrieval already judged the whole passage, which says
+/// more than one sentence does), and, when the question asks for an amount, a time or a limit,
+/// whether it states a number. The best sentence leads; up to two close seconds from
+/// the best passages follow it, so the answer stays short.
+pub fn extract(question: &str, passages: &[Passage], similarity: &dyn Fn(&str) -> f32) -> Extract {
     let q_terms = text::terms(question);
-    // (passage index, sentence index, score, sentence)
-    let mut scored: Vec<(usize, usize, f32, &str)> = Vec::new();
+    let wants_number = asks_for_a_number(question);
+    let best_similarity = passages.iter().map(|p| p.similarity).fold(0.0, f32::max);
+    // (passage index, sentence index, score, closeness, sentence)
+    let mut scored: Vec<(usize, usize, f32, f32, &str)> = Vec::new();
     for (pi, p) in passages.iter().enumerate() {
+        // Retrieval's cosine for the whole passage, relative to the best one.
+        let prior = p.similarity / best_similarity.max(f32::EPSILON);
         for (si, s) in text::sentences(&p.text).into_iter().enumerate() {
             if text::words(s).len() < 4 {
                 continue; // headings and fragments are no answer
@@ -39,30 +51,116 @@ pub fn extract(question: &str, passages: &[Passage]) -> Extract {
             let s_terms = text::terms(s);
             let overlap = q_terms.iter().filter(|t| s_terms.contains(t)).count() as f32
                 / q_terms.len().max(1) as f32;
-            let score = 0.6 * cosine(&q_vec, &embedder.embed(s)) + 0.4 * overlap;
-            scored.push((pi, si, score, s));
+            let closeness = 0.6 * similarity(s) + 0.4 * overlap;
+            let number = if wants_number && states_a_number(s) {
+                NUMBER_BONUS
+            } else {
+                0.0
+            };
+            scored.push((
+                pi,
+                si,
+                closeness + PRIOR_WEIGHT * prior + number,
+                closeness,
+                s,
+            ));
         }
     }
     scored.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
-    let best = scored.first().map_or(0.0, |s| s.2);
-    if best < MIN_SCORE {
+    let Some(lead) = scored.first().filter(|s| s.3 >= MIN_SCORE) else {
         return Extract {
             text: NOT_FOUND.to_string(),
             found: false,
         };
-    }
-    let mut picked: Vec<&(usize, usize, f32, &str)> = scored
-        .iter()
-        .take_while(|s| s.2 >= best * KEEP_RATIO)
-        .take(MAX_SENTENCES)
-        .collect();
-    picked.sort_by_key(|s| (s.0, s.1));
+    };
+    let picked = std::iter::once(lead).chain(
+        scored[1..]
+            .iter()
+            .filter(|s| s.2 >= lead.2 * KEEP_RATIO)
+            .take(MAX_SENTENCES - 1),
+    );
     let text = picked
-        .iter()
-        .map(|(pi, _, _, s)| format!("{s} [{}]", passages[*pi].id))
+        .map(|(pi, _, _, _, s)| format!("{s} [{}]", passages[*pi].id))
         .collect::<Vec<_>>()
         .join(" ");
     Extract { text, found: true }
+}
+
+/// The hashed embedder's cosine to `question`, for [`extract`].
+pub fn hashed_similarity(question: &str) -> impl Fn(&str) -> f32 {
+    let q = HashEmbedder.embed(question);
+    move |s| cosine(&q, &HashEmbedder.embed(s))
+}
+
+/// How much a sentence gains from its passage's similarity to the question.
+const PRIOR_WEIGHT: f32 = 0.35;
+
+/// What a number is worth to a question that asks for one.
+const NUMBER_BONUS: f32 = 0.15;
+
+/// Questions after an amount, a duration, a date or a limit: "how many", "how long",
+/// "by when", "what is the limit", "maximum", "deadline", and the like.
+fn asks_for_a_number(question: &str) -> bool {
+    let words = text::words(question);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    let after_how = words.windows(2).any(|p| {
+        p[0] == "how"
+            && matches!(
+                p[1].as_str(),
+                "many" | "much" | "long" | "far" | "often" | "soon" | "early" | "late" | "big"
+            )
+    });
+    after_how
+        || has("when")
+        || [
+            "limit",
+            "limits",
+            "maximum",
+            "minimum",
+            "max",
+            "deadline",
+            "longest",
+            "most",
+            "least",
+            "percent",
+            "rate",
+            "amount",
+            "budget",
+            "allowance",
+            "age",
+            "period",
+            "days",
+            "weeks",
+            "months",
+            "hours",
+            "years",
+        ]
+        .iter()
+        .any(|w| has(w))
+}
+
+/// Digits, or a number written out.
+fn states_a_number(sentence: &str) -> bool {
+    text::words(sentence).iter().any(|w| {
+        w.chars().any(|c| c.is_ascii_digit())
+            || matches!(
+                w.as_str(),
+                "one"
+                    | "two"
+                    | "three"
+                    | "four"
+                    | "five"
+                    | "six"
+                    | "seven"
+                    | "eight"
+                    | "nine"
+                    | "ten"
+                    | "twelve"
+                    | "half"
+                    | "once"
+                    | "twice"
+            )
+    })
 }
 
 #[cfg(test)]
@@ -83,7 +181,8 @@ mod tests {
             passage("travel:1", "Book flights through the portal. Economy class is the default for short flights."),
             passage("intl:1", "Intro text here. Employees may work from another country for up to 30 working days per year."),
         ];
-        let e = extract("How many days can I work from another country?", &ps);
+        let q = "How many days can I work from another country?";
+        let e = extract(q, &ps, &hashed_similarity(q));
         assert!(e.found);
         assert!(e.text.contains("30 working days"), "{}", e.text);
         assert!(e.text.contains("[intl:1]"));
@@ -95,9 +194,10 @@ mod tests {
             "travel:1",
             "Book flights through the portal for every business trip.",
         )];
-        let e = extract("What colour is the office cat?", &ps);
+        let q = "What colour is the office cat?";
+        let e = extract(q, &ps, &hashed_similarity(q));
         assert!(!e.found);
         assert_eq!(e.text, NOT_FOUND);
-        assert!(!extract("anything", &[]).found);
+        assert!(!extract("anything", &[], &hashed_similarity("anything")).found);
     }
 }

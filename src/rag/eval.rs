@@ -60,6 +60,19 @@ pub fn rank_of(engine: &Engine, hits: &[super::index::Hit], section_id: &str) ->
         .map(|p| p + 1)
 }
 
+/// Whether `answer` states `fact`: the fact's words in order, ignoring case, spacing
+/// and punctuation between them (an answer may wrap or quote it).
+pub fn fact_in(answer: &str, fact: &str) -> bool {
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    let (answer, fact) = (words(answer), words(fact));
+    !fact.is_empty() && answer.windows(fact.len()).any(|w| w == fact.as_slice())
+}
+
 impl Metrics {
     /// hit@k and MRR from the 1-based rank of each question's expected section.
     pub fn from_ranks(ranks: &[Option<usize>]) -> Metrics {

@@ -6,6 +6,8 @@
 //!   question's keywords when the best passage is weak, then finish with the
 //!   extractive answer over everything it has seen.
 
+use std::collections::HashMap;
+
 use super::answer;
 use super::embed::{self, HashEmbedder};
 use super::prompt::{self, Passage, ReactAction};
@@ -34,11 +36,21 @@ impl Embedder for HashEmbedder {
 /// nothing and are left out of costs.
 pub const PROVIDER: &str = "ragtrace";
 
-/// The offline chat model.
+/// The offline chat model. It answers from the passages it is given with the sentences
+/// closest to the question; `sentences` judges "closest" by meaning: the hashed
+/// embedder by default, MiniLM (behind a `vectors::Cached`, so the handbook's sentence
+/// vectors come shipped and the question's from retrieval) when the user picks it.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct OfflineChat;
+pub struct OfflineChat<E = HashEmbedder> {
+    pub sentences: E,
+}
 
-impl ChatModel for OfflineChat {
+/// The offline chat model with hashed sentence similarity.
+pub const HASHED_CHAT: OfflineChat = OfflineChat {
+    sentences: HashEmbedder,
+};
+
+impl<E: Embedder> ChatModel for OfflineChat<E> {
     fn model_name(&self) -> &str {
         CHAT_MODEL_NAME
     }
@@ -48,11 +60,12 @@ impl ChatModel for OfflineChat {
     }
 
     fn invocation_parameters(&self) -> String {
-        format!(
-            r#"{{"min_score":{},"weak_similarity":{}}}"#,
-            answer::MIN_SCORE,
-            WEAK_SIMILARITY
-        )
+        serde_json::json!({
+            "min_score": answer::MIN_SCORE,
+            "weak_similarity": WEAK_SIMILARITY,
+            "sentence_embedder": self.sentences.model_name(),
+        })
+        .to_string()
     }
 
     async fn chat(
@@ -64,14 +77,21 @@ impl ChatModel for OfflineChat {
         let question = prompt::question_of(messages).ok_or_else(|| {
             ModelError::UnsupportedPrompt("no \"Question:\" in any user message".into())
         })?;
-        let content = if prompt::is_react(messages) {
-            react_turn(question, messages).to_text()
+        let react = prompt::is_react(messages);
+        let passages = if react {
+            seen_passages(messages)
         } else {
-            let passages = messages
+            messages
                 .iter()
                 .flat_map(|m| prompt::parse_passages(&m.content))
-                .collect::<Vec<_>>();
-            answer::extract(question, &passages).text
+                .collect()
+        };
+        let similarity = self.similarities(question, &passages).await?;
+        let similarity = |s: &str| similarity.get(s).copied().unwrap_or(0.0);
+        let content = if react {
+            react_turn(question, messages, &passages, &similarity).to_text()
+        } else {
+            answer::extract(question, &passages, &similarity).text
         };
         observer.on_delta(&content);
         let prompt_tokens = messages.iter().map(|m| count_tokens(&m.content)).sum();
@@ -89,8 +109,57 @@ impl ChatModel for OfflineChat {
     }
 }
 
-/// The policy's next ReAct turn.
-fn react_turn(question: &str, messages: &[Message]) -> ReactAction {
+impl<E: Embedder> OfflineChat<E> {
+    /// The cosine of each sentence of `passages` to `question`, by sentence, from one
+    /// call of the sentence embedder.
+    async fn similarities(
+        &self,
+        question: &str,
+        passages: &[Passage],
+    ) -> Result<HashMap<String, f32>, ModelError> {
+        let mut texts = vec![question.to_string()];
+        for p in passages {
+            for s in text::sentences(&p.text) {
+                if !texts[1..].iter().any(|t| t == s) {
+                    texts.push(s.to_string());
+                }
+            }
+        }
+        let vectors = self.sentences.embed(&texts).await?;
+        let Some((q, rest)) = vectors.split_first() else {
+            return Ok(HashMap::new());
+        };
+        Ok(texts
+            .into_iter()
+            .skip(1)
+            .zip(rest)
+            .map(|(t, v)| (t, embed::cosine(q, v)))
+            .collect())
+    }
+}
+
+/// Every passage the agent's observations returned, each once, in order of arrival.
+fn seen_passages(messages: &[Message]) -> Vec<Passage> {
+    let mut seen: Vec<Passage> = Vec::new();
+    for p in messages
+        .iter()
+        .filter_map(prompt::observation_text)
+        .flat_map(prompt::parse_passages)
+    {
+        if !seen.iter().any(|s| s.id == p.id) {
+            seen.push(p);
+        }
+    }
+    seen
+}
+
+/// The policy's next ReAct turn, given the passages seen so far.
+fn react_turn(
+    question: &str,
+    messages: &[Message],
+    seen: &[Passage],
+    similarity: &dyn Fn(&str) -> f32,
+) -> ReactAction {
     let observations: Vec<Vec<Passage>> = messages
         .iter()
         .filter_map(prompt::observation_text)
@@ -116,13 +185,7 @@ fn react_turn(question: &str, messages: &[Message]) -> ReactAction {
             input: keywords,
         };
     }
-    let mut seen: Vec<Passage> = Vec::new();
-    for p in observations.into_iter().flatten() {
-        if !seen.iter().any(|s| s.id == p.id) {
-            seen.push(p);
-        }
-    }
-    let extract = answer::extract(question, &seen);
+    let extract = answer::extract(question, seen, similarity);
     let thought = if extract.found {
         "The passages answer the question; I can finish with the sentences that state it."
     } else {
@@ -160,7 +223,7 @@ mod tests {
 
     #[test]
     fn first_react_turn_retrieves_the_question() {
-        let turn = block_on(OfflineChat.chat(
+        let turn = block_on(HASHED_CHAT.chat(
             &prompt::react_messages("What is the leave policy?"),
             &[],
             &mut (),
@@ -184,7 +247,7 @@ mod tests {
             "[a:1] (similarity 0.100) Unrelated words about parking spaces.",
         ));
         let a = prompt::parse_react(
-            &block_on(OfflineChat.chat(&msgs, &[], &mut ()))
+            &block_on(HASHED_CHAT.chat(&msgs, &[], &mut ()))
                 .unwrap()
                 .content,
         )
@@ -198,7 +261,7 @@ mod tests {
             "[b:1] (similarity 0.600) The leave policy gives every employee 28 days of paid leave.",
         ));
         let done = prompt::parse_react(
-            &block_on(OfflineChat.chat(&msgs, &[], &mut ()))
+            &block_on(HASHED_CHAT.chat(&msgs, &[], &mut ()))
                 .unwrap()
                 .content,
         )
@@ -213,7 +276,7 @@ mod tests {
 
     #[test]
     fn a_prompt_without_question_is_an_error() {
-        let err = block_on(OfflineChat.chat(&[Message::user("hello")], &[], &mut ())).unwrap_err();
+        let err = block_on(HASHED_CHAT.chat(&[Message::user("hello")], &[], &mut ())).unwrap_err();
         assert!(matches!(err, ModelError::UnsupportedPrompt(_)));
     }
 }

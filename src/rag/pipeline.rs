@@ -15,7 +15,7 @@ use thiserror::Error;
 use super::embed::HashEmbedder;
 use super::engine::{Cited, Engine};
 use super::index::SearchMode;
-use super::offline::OfflineChat;
+use super::offline::{OfflineChat, HASHED_CHAT};
 use super::prompt::{self, Passage, ReactParseError};
 use super::{agent, text};
 use crate::model::{
@@ -128,7 +128,7 @@ impl Models<'static, OfflineChat, HashEmbedder> {
     /// The models that run in the page with no key and no network, unheard.
     pub fn offline() -> Self {
         Models {
-            chat: &OfflineChat,
+            chat: &HASHED_CHAT,
             embedder: &HashEmbedder,
             live: None,
         }
@@ -282,9 +282,7 @@ pub(crate) async fn retrieve<E: Embedder>(
             Err(e) => return Err(fail(&emb, AskError::Model(e))),
         }
     };
-    let hits = engine
-        .index
-        .search(opts.search, query, &query_vec, opts.top_k);
+    let hits = engine.retrieve(query, &query_vec, opts);
     span.set(sc::RETRIEVAL_RESULT_COUNT, hits.len() as i64);
     span.set(
         sc::RETRIEVAL_TOP_SCORE,

@@ -5,4 +5,5 @@
 
 pub mod engine;
 pub mod http;
+pub mod minilm;
 pub mod spans;
