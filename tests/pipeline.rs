@@ -68,15 +68,17 @@ fn rag_question_builds_the_documented_span_tree() {
     assert!(!answer.cited.is_empty());
 
     let names: Vec<&str> = spans.iter().map(|s| s.name.as_ref()).collect();
-    assert_eq!(spans.len(), 5, "{names:?}");
+    assert_eq!(spans.len(), 6, "{names:?}");
     let root = named(&spans, "rag_pipeline")[0];
     let retrieval = named(&spans, "retrieval")[0];
     let embedding = named(&spans, "CreateEmbeddings")[0];
+    let rerank = named(&spans, "rerank")[0];
     let prompt = named(&spans, "prompt")[0];
     let generation = named(&spans, "generation")[0];
     assert_eq!(root.parent_span_id, SpanId::INVALID);
     assert_eq!(parent_of(&spans, retrieval).unwrap().name, "rag_pipeline");
     assert_eq!(parent_of(&spans, embedding).unwrap().name, "retrieval");
+    assert_eq!(parent_of(&spans, rerank).unwrap().name, "retrieval");
     assert_eq!(parent_of(&spans, prompt).unwrap().name, "rag_pipeline");
     assert_eq!(parent_of(&spans, generation).unwrap().name, "rag_pipeline");
     assert!(spans
@@ -90,6 +92,7 @@ fn rag_question_builds_the_documented_span_tree() {
         (root, "CHAIN"),
         (retrieval, "RETRIEVER"),
         (embedding, "EMBEDDING"),
+        (rerank, "RERANKER"),
         (prompt, "PROMPT"),
         (generation, "LLM"),
     ] {
@@ -179,6 +182,35 @@ fn rag_question_builds_the_documented_span_tree() {
         ranking[0]["id"].as_str(),
         attr(retrieval, "retrieval.documents.0.document.id").as_deref()
     );
+
+    // The reranker: 20 candidates in, the retrieval's 5 out, each with why it won.
+    assert_eq!(attr(rerank, "reranker.query").as_deref(), Some(q));
+    assert_eq!(attr(rerank, "reranker.top_k").as_deref(), Some("5"));
+    assert_eq!(
+        attr(rerank, "reranker.model_name").as_deref(),
+        Some("ragtrace-hybrid-reranker (local)")
+    );
+    assert!(attr(rerank, "reranker.input_documents.19.document.id").is_some());
+    assert!(attr(rerank, "reranker.input_documents.20.document.id").is_none());
+    for i in 0..5 {
+        let out = |f: &str| {
+            attr(
+                rerank,
+                &format!("reranker.output_documents.{i}.document.{f}"),
+            )
+        };
+        let kept = |f: &str| attr(retrieval, &format!("retrieval.documents.{i}.document.{f}"));
+        assert_eq!(out("id"), kept("id"));
+        assert_eq!(out("score"), kept("score"));
+        let why: serde_json::Value = serde_json::from_str(&out("metadata").unwrap()).unwrap();
+        for part in ["similarity", "bm25", "heading"] {
+            assert!((0.0..=1.0).contains(&why[part].as_f64().unwrap()), "{why}");
+        }
+        assert!(why["candidate_rank"]
+            .as_u64()
+            .is_some_and(|r| (1..=20).contains(&r)));
+    }
+    assert!(attr(rerank, "reranker.output_documents.5.document.id").is_none());
 
     assert_eq!(
         attr(embedding, "embedding.model_name").as_deref(),
@@ -551,6 +583,7 @@ fn the_spans_table_filters_and_sorts_across_traces() {
             "rag_pipeline",
             "retrieval",
             "CreateEmbeddings",
+            "rerank",
             "prompt",
             "generation"
         ]

@@ -14,9 +14,11 @@ use thiserror::Error;
 
 use super::embed::HashEmbedder;
 use super::engine::{Cited, Engine};
+use super::index::Hit;
 use super::index::SearchMode;
 use super::offline::{OfflineChat, HASHED_CHAT};
 use super::prompt::{self, Passage, ReactParseError};
+use super::rerank::{self, rerank};
 use super::{agent, text};
 use crate::model::{
     CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, ToolCall, ToolSpec,
@@ -282,7 +284,8 @@ pub(crate) async fn retrieve<E: Embedder>(
             Err(e) => return Err(fail(&emb, AskError::Model(e))),
         }
     };
-    let hits = engine.retrieve(query, &query_vec, opts);
+    let candidates = engine.candidates(query, &query_vec, opts);
+    let hits = rerank_traced(&span, engine, query, &candidates, opts.top_k);
     span.set(sc::RETRIEVAL_RESULT_COUNT, hits.len() as i64);
     span.set(
         sc::RETRIEVAL_TOP_SCORE,
@@ -318,6 +321,76 @@ pub(crate) async fn retrieve<E: Embedder>(
     );
     span.set(sc::OUTPUT_MIME_TYPE, "application/json");
     Ok(passages)
+}
+
+/// [`rerank`] as a `rerank` (RERANKER) span: the candidates in, the kept chunks out,
+/// each with the parts of its score in its metadata (why it won).
+fn rerank_traced(
+    parent: &Traced,
+    engine: &Engine,
+    query: &str,
+    candidates: &[Hit],
+    top_k: usize,
+) -> Vec<Hit> {
+    let span = parent.child(SpanName::Rerank);
+    span.set(sc::RERANKER_QUERY, query.to_string());
+    span.set(sc::RERANKER_MODEL_NAME, rerank::MODEL_NAME);
+    span.set(sc::RERANKER_TOP_K, top_k as i64);
+    span.set(sc::INPUT_VALUE, query.to_string());
+    for (i, hit) in candidates.iter().enumerate() {
+        let chunk = &engine.index.chunks[hit.chunk];
+        span.set(sc::reranker_input_document(i, "id"), chunk.id.clone());
+        span.set(
+            sc::reranker_input_document(i, "content"),
+            chunk.text.clone(),
+        );
+        span.set(
+            sc::reranker_input_document(i, "score"),
+            f64::from(hit.score),
+        );
+    }
+    let ranked = rerank(&engine.index, query, candidates, top_k);
+    for (i, r) in ranked.iter().enumerate() {
+        let chunk = &engine.index.chunks[r.hit.chunk];
+        span.set(sc::reranker_output_document(i, "id"), chunk.id.clone());
+        span.set(
+            sc::reranker_output_document(i, "content"),
+            chunk.text.clone(),
+        );
+        span.set(
+            sc::reranker_output_document(i, "score"),
+            f64::from(r.hit.score),
+        );
+        span.set(
+            sc::reranker_output_document(i, "metadata"),
+            serde_json::json!({
+                "candidate_rank": r.candidate_rank,
+                "similarity": r.parts.similarity,
+                "bm25": r.parts.bm25,
+                "heading": r.parts.heading,
+            })
+            .to_string(),
+        );
+    }
+    span.set(
+        sc::OUTPUT_VALUE,
+        ranked
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} {:.3} (similarity {:.2}, bm25 {:.2}, heading {:.2}; was #{})",
+                    engine.index.chunks[r.hit.chunk].id,
+                    r.hit.score,
+                    r.parts.similarity,
+                    r.parts.bm25,
+                    r.parts.heading,
+                    r.candidate_rank
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
+    );
+    ranked.into_iter().map(|r| r.hit).collect()
 }
 
 /// Turns what happens during a chat call into span events (`first_token`, `retry`)

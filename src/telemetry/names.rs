@@ -38,6 +38,8 @@ pub enum SpanName {
     AgentRun,
     AgentStep,
     Retrieval,
+    /// Retrieval's candidates ordered again, keeping the best (`rag::rerank`).
+    Rerank,
     CreateEmbeddings,
     /// The RAG prompt template rendered with its variables.
     Prompt,
@@ -68,6 +70,7 @@ impl SpanName {
             SpanName::AgentRun => "agent_run",
             SpanName::AgentStep => "agent_step",
             SpanName::Retrieval => "retrieval",
+            SpanName::Rerank => "rerank",
             SpanName::CreateEmbeddings => "CreateEmbeddings",
             SpanName::Prompt => "prompt",
             SpanName::Generation => "generation",
@@ -89,6 +92,7 @@ impl SpanName {
             SpanName::AgentRun => SpanKind::Agent,
             SpanName::Retrieval | SpanName::RetrievalErrorExample => SpanKind::Retriever,
             SpanName::CreateEmbeddings => SpanKind::Embedding,
+            SpanName::Rerank => SpanKind::Reranker,
             SpanName::Prompt => SpanKind::Prompt,
             SpanName::Generation => SpanKind::Llm,
             SpanName::Tool(_) => SpanKind::Tool,

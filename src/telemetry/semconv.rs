@@ -138,6 +138,19 @@ pub fn retrieval_document(i: usize, field: &str) -> String {
     format!("retrieval.documents.{i}.document.{field}")
 }
 pub const EMBEDDING_MODEL_NAME: &str = "embedding.model_name";
+
+// OpenInference: reranker spans.
+pub const RERANKER_QUERY: &str = "reranker.query";
+pub const RERANKER_MODEL_NAME: &str = "reranker.model_name";
+pub const RERANKER_TOP_K: &str = "reranker.top_k";
+/// `reranker.input_documents.{i}.document.{field}`: what the reranker was handed.
+pub fn reranker_input_document(i: usize, field: &str) -> String {
+    format!("reranker.input_documents.{i}.document.{field}")
+}
+/// `reranker.output_documents.{i}.document.{field}`: what it kept, best first.
+pub fn reranker_output_document(i: usize, field: &str) -> String {
+    format!("reranker.output_documents.{i}.document.{field}")
+}
 /// `embedding.embeddings.{i}.embedding.{field}` (field: `text` or `vector`).
 pub fn embedding(i: usize, field: &str) -> String {
     format!("embedding.embeddings.{i}.embedding.{field}")
