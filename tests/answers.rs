@@ -114,6 +114,11 @@ fn tutorial() -> Vec<Query> {
 }
 
 #[test]
+fn the_page_names_the_model_the_worker_runs() {
+    assert_eq!(ragtrace::rag::embed::MINILM, minilm::MODEL_NAME);
+}
+
+#[test]
 fn answers_hold_the_fact() {
     let minilm = cached_minilm();
     let hashed_engine = common::engine::handbook();

@@ -10,12 +10,13 @@ use std::sync::Arc;
 
 use common::http::{Answer, Script};
 use pollster::block_on;
-use ragtrace::app::ask::{Ask, Indexed, Session};
+use ragtrace::app::ask::{Ask, Indexed, Local, Session};
 use ragtrace::http::Request;
 use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
 use ragtrace::rag::corpus::Document;
-use ragtrace::rag::embed::HashEmbedder;
+use ragtrace::rag::embed::{HashEmbedder, MINILM};
 use ragtrace::rag::pipeline::Mode;
+use ragtrace::rag::vectors::{Cached, Precomputed};
 use ragtrace::telemetry::redact::Redaction;
 use ragtrace::HANDBOOK_MD;
 
@@ -89,6 +90,7 @@ fn ask(
     block_on(session.ask(
         indexed,
         remote,
+        Local::<HashEmbedder>::Hashed,
         Ask {
             question: QUESTION,
             mode: Mode::Rag,
@@ -112,9 +114,10 @@ fn embedding_requests(client: &OpenAi<Script>) -> usize {
 #[test]
 fn offline_questions_carry_the_session_and_return_their_spans() {
     let session = Session::new("p", "tab-1".into());
-    let asked = block_on(session.ask::<Script>(
+    let asked = block_on(session.ask::<Script, HashEmbedder>(
         &indexed(3),
         None,
+        Local::Hashed,
         Ask {
             question: QUESTION,
             mode: Mode::Rag,
@@ -288,6 +291,7 @@ fn the_agent_calls_its_tools_through_the_api_and_answers_each_call_by_its_id() {
     let asked = block_on(session.ask(
         &indexed(1),
         Some(&remote),
+        Local::<HashEmbedder>::Hashed,
         Ask {
             question: QUESTION,
             mode: Mode::Agent,
@@ -348,4 +352,75 @@ fn the_agent_calls_its_tools_through_the_api_and_answers_each_call_by_its_id() {
         (last["role"].as_str(), last["tool_call_id"].as_str()),
         (Some("tool"), Some("call_1"))
     );
+}
+
+#[test]
+fn offline_with_minilm_indexes_once_per_revision_and_answers_by_meaning() {
+    let known = std::fs::read(common::minilm::dir().join(common::minilm::HANDBOOK_VECTORS))
+        .expect("setup wrote the handbook vectors");
+    let cached = Cached::new(
+        Precomputed::decode(&known).unwrap(),
+        common::minilm::NativeMiniLm::load(),
+    );
+    let shipped = cached.len();
+    let session = Session::new("p", "tab".into());
+    let ask = |indexed: &Indexed, question: &'static str| {
+        block_on(session.ask::<Script, _>(
+            indexed,
+            None,
+            Local::Neural(&cached),
+            Ask {
+                question,
+                mode: Mode::Rag,
+                user: None,
+                redaction: Redaction::default(),
+                live: None,
+            },
+        ))
+    };
+    let first = ask(&indexed(1), "What is the international work limit?");
+    let answer = first.result.expect("answered");
+    assert!(answer.text.contains("30 working days"), "{}", answer.text);
+    let names: Vec<&str> = first.spans.iter().map(|s| s.name.as_ref()).collect();
+    assert!(names.contains(&"index_corpus"), "{names:?}");
+    let value = |name: &str, key: &str| {
+        first
+            .spans
+            .iter()
+            .filter(|s| s.name == name)
+            .flat_map(|s| s.attributes.iter())
+            .find(|kv| kv.key.as_str() == key)
+            .map(|kv| kv.value.to_string())
+    };
+    assert_eq!(
+        value("index_corpus", "openinference.span.kind").as_deref(),
+        Some("CHAIN")
+    );
+    let models: Vec<String> = first
+        .spans
+        .iter()
+        .filter(|s| s.name == "CreateEmbeddings")
+        .flat_map(|s| s.attributes.iter())
+        .filter(|kv| kv.key.as_str() == "embedding.model_name")
+        .map(|kv| kv.value.to_string())
+        .collect();
+    assert_eq!(models, [MINILM, MINILM], "the corpus and the question");
+    assert!(value("generation", "llm.invocation_parameters")
+        .unwrap()
+        .contains(MINILM));
+    // The handbook came from the shipped vectors: only the question and the sentences
+    // the answerer read that were new were embedded.
+    assert!(
+        cached.len() - shipped < 5,
+        "{} new vectors",
+        cached.len() - shipped
+    );
+
+    let again = ask(&indexed(1), "How far ahead must I request working abroad?");
+    assert!(again.spans.iter().all(|s| s.name != "index_corpus"));
+    let other_revision = ask(&indexed(2), "How far ahead must I request working abroad?");
+    assert!(other_revision
+        .spans
+        .iter()
+        .any(|s| s.name == "index_corpus"));
 }

@@ -11,12 +11,13 @@ use opentelemetry_sdk::trace::SpanData;
 
 use crate::http::HttpClient;
 use crate::model::openai::{OpenAi, LOCAL_EMBEDDINGS};
-use crate::model::{Either, Message};
+use crate::model::{Either, Embedder, Message};
 use crate::rag::corpus::Document;
 use crate::rag::embed::HashEmbedder;
 use crate::rag::engine::Engine;
-use crate::rag::offline::HASHED_CHAT;
+use crate::rag::offline::{OfflineChat, HASHED_CHAT};
 use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
+use crate::rag::vectors::Cached;
 use crate::rag::{demo, replay};
 use crate::telemetry::provider::Telemetry;
 use crate::telemetry::redact::Redaction;
@@ -37,6 +38,14 @@ pub struct IndexKey {
     pub base_url: String,
     pub embedding_model: String,
     pub revision: u64,
+}
+
+/// The embedder the page runs itself: the instant hashed one, or a neural one (MiniLM
+/// in the page's worker) behind its vector cache, which holds the handbook's shipped
+/// vectors and keeps every vector it computes.
+pub enum Local<'a, N> {
+    Hashed,
+    Neural(&'a Cached<N>),
 }
 
 /// One question and how to ask it.
@@ -72,6 +81,7 @@ pub struct Session {
     telemetry: Telemetry,
     /// `session.id` on every root span.
     pub id: String,
+    /// The corpus as an embedder other than the hashed one indexed it.
     remote_index: RefCell<Option<(IndexKey, Arc<Engine>)>>,
 }
 
@@ -85,13 +95,16 @@ impl Session {
     }
 
     /// Answers the question in its mode from `indexed`: offline when `remote` is `None`;
-    /// with the remote chat model and the page's own embedder when its embedding model
-    /// is `local`; else with the remote models, indexing the corpus with the remote
-    /// embedder first (once per [`IndexKey`]; that indexing is a trace of its own).
-    pub async fn ask<C: HttpClient>(
+    /// with the remote chat model and the page's own embedder (`local`) when its
+    /// embedding model is `local`; else with the remote models. A corpus embedded by a
+    /// model other than the hashed one is indexed first (once per [`IndexKey`]; that
+    /// indexing is a trace of its own). Offline, `local` also judges which sentences
+    /// answer.
+    pub async fn ask<C: HttpClient, N: Embedder>(
         &self,
         indexed: &Indexed,
         remote: Option<&Rc<OpenAi<C>>>,
+        local: Local<'_, N>,
         ask: Ask<'_>,
     ) -> Asked {
         let Ask {
@@ -103,32 +116,46 @@ impl Session {
         } = ask;
         let redaction = &redaction;
         let tracer = &self.telemetry.tracer;
-        let (chat, embedder, engine) = match remote {
-            None => (
-                Either::Left(HASHED_CHAT),
-                Either::Left(HashEmbedder),
-                indexed.engine.clone(),
-            ),
-            // A server that only chats: the page's own index finds the passages.
-            Some(client) if client.config.local_embeddings() => (
-                Either::Right(client.clone()),
-                Either::Left(HashEmbedder),
-                indexed.engine.clone(),
-            ),
-            Some(client) => match self.remote_engine(indexed, client).await {
-                Ok(engine) => (
-                    Either::Right(client.clone()),
-                    Either::Right(client.clone()),
-                    engine,
-                ),
-                Err(message) => {
-                    return Asked {
-                        trace_id: None,
-                        result: Err(message),
-                        spans: self.telemetry.take_finished(redaction),
-                    }
-                }
-            },
+        let failed = |message: String| Asked {
+            trace_id: None,
+            result: Err(message),
+            spans: self.telemetry.take_finished(redaction),
+        };
+        let local_engine = match &local {
+            Local::Hashed => Ok(indexed.engine.clone()),
+            Local::Neural(cached) => self.engine_for(indexed, "local", cached).await,
+        };
+        let chat = match (remote, &local) {
+            (None, Local::Hashed) => Either::Left(Either::Left(HASHED_CHAT)),
+            (None, Local::Neural(cached)) => {
+                Either::Left(Either::Right(OfflineChat { sentences: *cached }))
+            }
+            (Some(client), _) => Either::Right(client.clone()),
+        };
+        let local_embedder = match &local {
+            Local::Hashed => Either::Left(HashEmbedder),
+            Local::Neural(cached) => Either::Right(*cached),
+        };
+        let (embedder, engine) = match remote {
+            // Offline, or a server that only chats: the page's own index finds the passages.
+            Some(client) if !client.config.local_embeddings() => {
+                let engine = self
+                    .engine_for(indexed, &client.config.base_url, client.as_ref())
+                    .await
+                    .map_err(|e| {
+                        let config = &client.config;
+                        format!(
+                            "{e} If this server has no embedding model, enter \"{LOCAL_EMBEDDINGS}\" as the Embedding model: the page then embeds in WebAssembly while {} answers.",
+                            config.chat_model
+                        )
+                    });
+                (Either::Right(client.clone()), engine)
+            }
+            _ => (Either::Left(local_embedder), local_engine),
+        };
+        let engine = match engine {
+            Ok(engine) => engine,
+            Err(message) => return failed(message),
         };
         let models = Models {
             chat: &chat,
@@ -150,15 +177,17 @@ impl Session {
         }
     }
 
-    /// The corpus indexed with `client`'s embedding model, reused while the key holds.
-    async fn remote_engine<C: HttpClient>(
+    /// The corpus indexed with `embedder` (from `source`: the server's URL, or `local`),
+    /// reused while the [`IndexKey`] holds.
+    async fn engine_for<E: Embedder>(
         &self,
         indexed: &Indexed,
-        client: &Rc<OpenAi<C>>,
+        source: &str,
+        embedder: &E,
     ) -> Result<Arc<Engine>, String> {
         let key = IndexKey {
-            base_url: client.config.base_url.clone(),
-            embedding_model: client.config.embedding_model.clone(),
+            base_url: source.to_string(),
+            embedding_model: embedder.model_name().to_string(),
             revision: indexed.revision,
         };
         if let Some((k, engine)) = self.remote_index.borrow().as_ref() {
@@ -171,13 +200,12 @@ impl Session {
             .iter()
             .map(|d| (d.name.as_str(), d.text.as_str()))
             .collect();
-        let engine = Engine::build_traced(&documents, client.as_ref(), &self.telemetry.tracer)
+        let engine = Engine::build_traced(&documents, embedder, &self.telemetry.tracer)
             .await
             .map_err(|e| {
-                let config = &client.config;
                 format!(
-                    "The documents could not be indexed with {}: {e}. If this server has no embedding model, enter \"{LOCAL_EMBEDDINGS}\" as the Embedding model: the page then embeds in WebAssembly while {} answers.",
-                    config.embedding_model, config.chat_model
+                    "The documents could not be indexed with {}: {e}.",
+                    embedder.model_name()
                 )
             })?;
         let engine = Arc::new(engine);

@@ -3,12 +3,14 @@
 //! - [`lifecycle`]: one exporting tab at a time, news between tabs, page hide.
 //! - [`storage`]: settings in localStorage, the API key in session or local storage.
 //! - [`file`]: downloading text as a file and reading an uploaded file.
+//! - [`minilm`]: [`minilm::MiniLmWorker`], the MiniLM Web Worker as an embedder.
 //! - [`idb`]: traces and documents kept in IndexedDB across reloads.
 
 pub mod fetch;
 pub mod file;
 pub mod idb;
 pub mod lifecycle;
+pub mod minilm;
 pub mod storage;
 
 use wasm_bindgen::{JsCast, JsValue};

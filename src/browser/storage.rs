@@ -9,6 +9,8 @@ use web_sys::Storage;
 pub const EXPORT_SETTINGS: &str = "ragtrace.export-settings";
 /// Model settings (JSON).
 pub const MODEL_SETTINGS: &str = "ragtrace.model-settings";
+/// The embedder the page runs itself (JSON: "hashed" or "minilm").
+pub const LOCAL_EMBEDDER: &str = "ragtrace.local-embedder";
 /// The Phoenix API key.
 pub const PHOENIX_KEY: &str = "ragtrace.phoenix-api-key";
 /// The OpenAI API key.

@@ -166,6 +166,9 @@ pub enum ModelError {
     /// No (whole) answer: network, CORS, timeout, a stalled stream, or Stop.
     #[error("{0}")]
     Http(#[from] crate::http::HttpError),
+    /// A model running in the page (MiniLM in its worker) failed to load or run.
+    #[error("the local model failed: {0}")]
+    Local(String),
     #[error("the model's answer is malformed: {0}")]
     Malformed(String),
 }

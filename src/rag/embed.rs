@@ -9,6 +9,45 @@ pub const DIM: usize = 1024;
 /// Name reported as `embedding.model_name`.
 pub const MODEL_NAME: &str = "ragtrace-hash-ngram-1024 (local)";
 
+/// `embedding.model_name` of the neural local embedder, all-MiniLM-L6-v2 (the
+/// `minilm` crate, run by the page's worker; a native test checks the two agree).
+pub const MINILM: &str = "sentence-transformers/all-MiniLM-L6-v2";
+
+/// Which embedder the page runs itself (offline, and beside servers that only chat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LocalEmbedder {
+    /// [`HashEmbedder`]: instant, nothing to download.
+    #[default]
+    Hashed,
+    /// all-MiniLM-L6-v2 in a Web Worker, downloaded once.
+    MiniLm,
+}
+
+impl LocalEmbedder {
+    pub const ALL: [LocalEmbedder; 2] = [LocalEmbedder::Hashed, LocalEmbedder::MiniLm];
+
+    /// As the settings store it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LocalEmbedder::Hashed => "hashed",
+            LocalEmbedder::MiniLm => "minilm",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<LocalEmbedder> {
+        LocalEmbedder::ALL.into_iter().find(|e| e.as_str() == s)
+    }
+
+    /// `embedding.model_name` of its vectors.
+    pub fn model_name(self) -> &'static str {
+        match self {
+            LocalEmbedder::Hashed => MODEL_NAME,
+            LocalEmbedder::MiniLm => MINILM,
+        }
+    }
+}
+
 /// The local embedder. Stateless, so it is `Copy`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HashEmbedder;

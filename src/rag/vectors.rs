@@ -142,6 +142,13 @@ impl<E: Embedder> Cached<E> {
         }
     }
 
+    /// Adds `known` vectors (of the same model) to the cache.
+    pub fn remember(&self, known: Precomputed) {
+        if known.model == self.embedder.model_name() {
+            self.known.borrow_mut().by_text.extend(known.by_text);
+        }
+    }
+
     /// How many vectors the cache holds.
     pub fn len(&self) -> usize {
         self.known.borrow().len()

@@ -7,16 +7,24 @@ use leptos::prelude::*;
 
 use super::fields::{CheckField, SecretField, TextField};
 use crate::browser::fetch::BrowserHttp;
+use crate::browser::minilm::{handbook_vectors, MiniLmWorker, WorkerState};
 use crate::browser::storage;
 use crate::http;
 use crate::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
 use crate::model::pricing::PriceTable;
 use crate::model::ModelError;
-use crate::rag::embed::MODEL_NAME as LOCAL_EMBEDDING_MODEL;
+use crate::rag::embed::{LocalEmbedder, MINILM};
 use crate::rag::offline::CHAT_MODEL_NAME;
+use crate::rag::vectors::{Cached, Precomputed};
 
 /// The remote client, kept while the settings stay the same.
 pub type Remote = Rc<OpenAi<BrowserHttp>>;
+/// MiniLM in its worker, behind the vector cache (the handbook's shipped vectors, and
+/// every vector computed since).
+pub type Neural = Rc<Cached<MiniLmWorker>>;
+
+/// What the download of the model asset says, in MB.
+const MINILM_MB: &str = "23 MB";
 
 /// The model panel's state.
 #[derive(Clone, Copy)]
@@ -28,18 +36,94 @@ pub struct ModelChoice {
     /// The key `settings.key_origin` was recorded for: a different key is a new one.
     key_seen: StoredValue<String>,
     pub status: RwSignal<Option<String>>,
+    /// The embedder the page runs itself.
+    pub local: RwSignal<LocalEmbedder>,
+    neural: StoredValue<Option<Neural>, LocalStorage>,
+    /// Whether the handbook's shipped vectors are in the cache (or could not be had).
+    handbook_vectors: RwSignal<bool>,
+    /// MiniLM's load, once started.
+    pub neural_state: RwSignal<Option<WorkerState>>,
 }
 
 impl ModelChoice {
+    /// The panel's state; MiniLM, when it was the choice last time, starts loading (from
+    /// the browser's cache after the first visit).
     pub fn new() -> Self {
-        ModelChoice {
+        let choice = ModelChoice {
             settings: RwSignal::new(storage::load(storage::MODEL_SETTINGS)),
             api_key: RwSignal::new(storage::load_key(storage::OPENAI_KEY)),
             remote: StoredValue::new_local(None),
             cache: StoredValue::new_local(EmbeddingCache::default()),
             key_seen: StoredValue::new(storage::load_key(storage::OPENAI_KEY)),
             status: RwSignal::new(None),
+            local: RwSignal::new(storage::load(storage::LOCAL_EMBEDDER)),
+            neural: StoredValue::new_local(None),
+            handbook_vectors: RwSignal::new(false),
+            neural_state: RwSignal::new(None),
+        };
+        if choice.local.get_untracked() == LocalEmbedder::MiniLm {
+            if let Err(e) = choice.neural() {
+                choice.neural_state.set(Some(WorkerState::Failed(e)));
+            }
         }
+        choice
+    }
+
+    /// Picks the page's own embedder (saved); MiniLM starts loading at once.
+    pub fn choose_local(&self, local: LocalEmbedder) {
+        self.local.set(local);
+        if let Err(e) = storage::save(storage::LOCAL_EMBEDDER, &local) {
+            self.status.set(Some(format!(
+                "Settings apply to this page but were not saved: {e}."
+            )));
+        }
+        if local == LocalEmbedder::MiniLm {
+            if let Err(e) = self.neural() {
+                self.neural_state.set(Some(WorkerState::Failed(e)));
+            }
+        }
+    }
+
+    /// MiniLM, started on first use: its worker loads the model while the handbook's
+    /// vectors are fetched.
+    fn neural(&self) -> Result<Neural, String> {
+        if let Some(n) = self.neural.get_value() {
+            return Ok(n);
+        }
+        let state = self.neural_state;
+        state.set(Some(WorkerState::Loading {
+            loaded: 0.0,
+            total: 0.0,
+        }));
+        let worker = MiniLmWorker::start(move |s| state.set(Some(s.clone())))
+            .map_err(|e| format!("the MiniLM worker could not start: {e}"))?;
+        let neural = Rc::new(Cached::new(Precomputed::new(MINILM), worker));
+        self.neural.set_value(Some(neural.clone()));
+        let (cache, ready, status) = (neural.clone(), self.handbook_vectors, self.status);
+        leptos::task::spawn_local(async move {
+            match handbook_vectors().await {
+                Ok(known) => cache.remember(known),
+                // Still right, only slower: the worker embeds the handbook itself.
+                Err(e) => status.set(Some(format!(
+                    "The handbook's MiniLM vectors could not be loaded ({e}); they are computed in this page instead."
+                ))),
+            }
+            ready.set(true);
+        });
+        Ok(neural)
+    }
+
+    /// The neural embedder to ask with, `None` for the hashed one; waits until the
+    /// handbook's vectors are in (a moment after MiniLM is chosen).
+    pub async fn neural_ready(&self) -> Result<Option<Neural>, String> {
+        if self.local.get_untracked() != LocalEmbedder::MiniLm {
+            return Ok(None);
+        }
+        let neural = self.neural()?;
+        while !self.handbook_vectors.get_untracked() {
+            gloo_timers::future::TimeoutFuture::new(20).await;
+        }
+        Ok(Some(neural))
     }
 
     /// Ties the key to the origin it is first sent to (called as a question starts).
@@ -137,13 +221,20 @@ impl ModelChoice {
 
     /// What answers questions, in words.
     pub fn describe(&self) -> String {
+        let local = match self.local.get() {
+            LocalEmbedder::Hashed => format!(
+                "Local hashed embedder ({})",
+                LocalEmbedder::Hashed.model_name()
+            ),
+            LocalEmbedder::MiniLm => format!("Local MiniLM ({MINILM}, neural)"),
+        };
         match OpenAiConfig::parse(&self.settings.get(), &self.api_key.get()) {
             Ok(None) => format!(
-                "Offline: local embedder ({LOCAL_EMBEDDING_MODEL}) and {CHAT_MODEL_NAME}, running in WebAssembly in this page. No API key, no network."
+                "Offline: {local} and {CHAT_MODEL_NAME}, running in WebAssembly in this page. No API key, no network."
             ),
             Ok(Some(c)) => {
                 let mut text = if c.local_embeddings() {
-                    format!("Using {} at {} for answers (called from this page with fetch); passages found with the local embedder ({LOCAL_EMBEDDING_MODEL}) in this page.", c.chat_model, c.base_url)
+                    format!("Using {} at {} for answers (called from this page with fetch); passages found with the {local} in this page.", c.chat_model, c.base_url)
                 } else {
                     format!("Using {} and {} at {} (called from this page with fetch).", c.chat_model, c.embedding_model, c.base_url)
                 };
@@ -164,6 +255,7 @@ pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
     view! {
         <details class="model-panel">
             <summary id="models-summary">"Models"</summary>
+            <LocalEmbedderField models />
             <div class="settings">
                 <SecretField id="openai-key" label="OpenAI API key" value=models.api_key saved
                     placeholder="sk-… (empty: offline models)" />
@@ -214,5 +306,71 @@ pub fn ModelPanel(models: ModelChoice) -> impl IntoView {
             </details>
             {move || models.status.get().map(|m| view! { <p id="models-status" class="error">{m}</p> })}
         </details>
+    }
+}
+
+/// The choice of the page's own embedder, and MiniLM's load as it happens.
+#[component]
+fn LocalEmbedderField(models: ModelChoice) -> impl IntoView {
+    let label = |e: LocalEmbedder| match e {
+        LocalEmbedder::Hashed => "Local hashed (instant)".to_string(),
+        LocalEmbedder::MiniLm => format!("Local MiniLM (neural, downloads {MINILM_MB} once)"),
+    };
+    let options = LocalEmbedder::ALL
+        .into_iter()
+        .map(|e| {
+            view! {
+                <option value=e.as_str() selected=move || models.local.get() == e>{label(e)}</option>
+            }
+        })
+        .collect_view();
+    let state = move || {
+        if models.local.get() != LocalEmbedder::MiniLm {
+            return None;
+        }
+        models.neural_state.get().map(|s| match s {
+            WorkerState::Loading { loaded, total } => {
+                let mb = |b: f64| b / 1e6;
+                let text = if total > 0.0 {
+                    format!("Downloading MiniLM… {:.1} of {:.1} MB", mb(loaded), mb(total))
+                } else {
+                    "Starting MiniLM…".to_string()
+                };
+                view! {
+                    <div class="index-progress">
+                        <progress id="minilm-progress" max=total.max(1.0) value=loaded></progress>
+                        <span id="minilm-status" role="status">{text}</span>
+                    </div>
+                }
+                .into_any()
+            }
+            WorkerState::Ready { cached, ms } => {
+                let from = if cached { "from this browser's cache" } else { "downloaded" };
+                view! { <p id="minilm-status" class="note" role="status">{format!("MiniLM is ready ({from}, {:.1} s).", ms / 1000.0)}</p> }
+                    .into_any()
+            }
+            WorkerState::Failed(message) => view! {
+                <p id="minilm-status" class="error" role="alert">
+                    {format!("MiniLM could not load: {message}. Choose Local hashed to go on.")}
+                </p>
+            }
+            .into_any(),
+        })
+    };
+    view! {
+        <div class="settings">
+            <label for="local-embedder">"Embedder in this page"</label>
+            <select
+                id="local-embedder"
+                on:change=move |ev| {
+                    if let Some(e) = LocalEmbedder::parse(&event_target_value(&ev)) {
+                        models.choose_local(e);
+                    }
+                }
+            >
+                {options}
+            </select>
+        </div>
+        {state}
     }
 }

@@ -11,7 +11,7 @@ use opentelemetry_sdk::trace::SpanData;
 use super::documents::Corpus;
 use super::exporter::Exporter;
 use super::models::ModelChoice;
-use crate::app::ask::{Ask, Session};
+use crate::app::ask::{Ask, Local, Session};
 use crate::explorer::store::TraceStore;
 use crate::model::Message;
 use crate::rag::pipeline::{Answer, Mode};
@@ -54,6 +54,10 @@ impl Runner {
         if remote.is_some() {
             self.models.tie_key();
         }
+        let neural = match self.models.neural_ready().await {
+            Ok(n) => n,
+            Err(e) => return not_started(format!("{e}: choose Local hashed in Models to go on.")),
+        };
         self.live.set(String::new());
         let live = self.live;
         let on_delta = move |delta: &str| live.update(|s| s.push_str(delta));
@@ -66,7 +70,11 @@ impl Runner {
             redaction: self.exporter.redaction(),
             live: Some(&on_delta),
         };
-        let asked = session.ask(&indexed, remote.as_ref(), ask).await;
+        let local = match &neural {
+            None => Local::Hashed,
+            Some(n) => Local::Neural(n.as_ref()),
+        };
+        let asked = session.ask(&indexed, remote.as_ref(), local, ask).await;
         self.file(asked.spans);
         Asked {
             trace_id: asked.trace_id,

@@ -30,6 +30,7 @@ async fn rag_question_shows_its_answer_and_spans() {
             ("rag_pipeline", "CHAIN", "OK"),
             ("retrieval", "RETRIEVER", "OK"),
             ("CreateEmbeddings", "EMBEDDING", "OK"),
+            ("rerank", "RERANKER", "OK"),
             ("prompt", "PROMPT", "OK"),
             ("generation", "LLM", "OK"),
         ]
@@ -42,7 +43,7 @@ async fn rag_question_shows_its_answer_and_spans() {
     let bars = page
         .js("return document.querySelectorAll('#waterfall .wf-row').length")
         .await;
-    assert_eq!(bars, 5);
+    assert_eq!(bars, 6);
 
     page.select_span("generation").await;
     let details = page.text("#details").await;

@@ -10,6 +10,7 @@ mod fault_proxy;
 mod figures;
 mod harness;
 mod interop;
+mod minilm;
 mod models;
 mod openai_fixture;
 mod phoenix;

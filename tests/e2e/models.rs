@@ -67,6 +67,7 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
             "rag_pipeline",
             "retrieval",
             "CreateEmbeddings",
+            "rerank",
             "prompt",
             "generation"
         ]

@@ -1,0 +1,122 @@
+//! Local MiniLM, tried as a new user would, offline: pick it in Models, watch it load
+//! once with a progress bar, ask the tutorial's question and a paraphrase and get the
+//! fact, see the EMBEDDING and RERANKER spans that show why each chunk won, then reload
+//! and find the model loaded from the browser's cache instead of downloaded again.
+
+use std::time::Duration;
+
+use super::harness::Page;
+
+const PARAPHRASE: &str = "I'd love to spend a couple of weeks working from my parents' place in Spain. How many days a year am I actually allowed to do that?";
+
+async fn open_models(page: &Page) {
+    if page
+        .js("return document.querySelector('.model-panel').open")
+        .await
+        != true
+    {
+        page.click("#models-summary").await;
+    }
+}
+
+async fn wait_until_ready(page: &Page) -> String {
+    page.wait_up_to(Duration::from_secs(90), |p| async move {
+        let status = p.text("#minilm-status").await;
+        status.contains("ready") || status.contains("could not load")
+    })
+    .await;
+    page.text("#minilm-status").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn local_minilm_loads_once_answers_by_meaning_and_is_cached_for_the_next_visit() {
+    let page = Page::open().await;
+    open_models(&page).await;
+    assert!(page.text("#models-label").await.contains("Local hashed"));
+    // Record whether a progress bar showed while the model downloaded.
+    page.js("window.__progress = []; new MutationObserver(() => { const e = document.querySelector('#minilm-progress'); if (e) window.__progress.push(Number(e.value)); }).observe(document.body, { subtree: true, childList: true, attributes: true }); return null;").await;
+    page.select_by_value("#local-embedder", "minilm").await;
+    let status = wait_until_ready(&page).await;
+    assert!(status.contains("downloaded"), "{status}");
+    let progress: Vec<f64> =
+        serde_json::from_value(page.js("return window.__progress").await).unwrap();
+    assert!(
+        progress.iter().any(|b| *b > 1e6),
+        "the progress bar moved: {progress:?}"
+    );
+    assert!(
+        page.text("#models-label").await.contains("Local MiniLM"),
+        "{}",
+        page.text("#models-label").await
+    );
+
+    println!("figure: MiniLM first load here: {status}");
+    let mut query_ms = Vec::new();
+    for (question, mode, fact) in [
+        (
+            "What is the international work limit?",
+            "rag",
+            "30 working days",
+        ),
+        (PARAPHRASE, "rag", "30 working days"),
+        (PARAPHRASE, "agent", "30 working days"),
+    ] {
+        page.ask(question, mode, false).await;
+        let answer = page.text("#answer").await;
+        assert!(answer.contains(fact), "{mode} {question:?}: {answer}");
+        let rows = page.span_rows().await;
+        query_ms.extend(
+            rows.iter()
+                .find(|r| r.0 == "CreateEmbeddings")
+                .map(|r| r.3.parse::<f64>().unwrap()),
+        );
+    }
+    // The third asks a question already embedded: the cache answers it.
+    println!("figure: MiniLM query embedding in the page (worker round trip, ms): {query_ms:?}");
+    let rows = page.span_rows().await;
+    assert!(
+        rows.iter()
+            .any(|r| r.0 == "rerank" && r.1 == "RERANKER" && r.2 == "OK"),
+        "{rows:?}"
+    );
+    page.select_span("CreateEmbeddings").await;
+    let attributes = page.detail_attributes().await;
+    let value = |key: &str| {
+        attributes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        value("embedding.model_name"),
+        "sentence-transformers/all-MiniLM-L6-v2"
+    );
+    page.select_span("rerank").await;
+    let details = page.text("#details").await;
+    for key in [
+        "reranker.model_name",
+        "reranker.input_documents.19.document.id",
+        "reranker.output_documents.0.document.metadata",
+    ] {
+        assert!(details.contains(key), "{key} missing from {details}");
+    }
+    assert!(details.contains("similarity") && details.contains("heading"));
+
+    // The next visit: the choice is remembered and the model comes from the cache.
+    page.client
+        .goto(&format!("{}/", page.site.origin()))
+        .await
+        .unwrap();
+    page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
+        .await;
+    open_models(&page).await;
+    let status = wait_until_ready(&page).await;
+    assert!(status.contains("from this browser's cache"), "{status}");
+    println!("figure: MiniLM load on the next visit: {status}");
+    page.ask("What is the international work limit?", "rag", false)
+        .await;
+    assert!(page.text("#answer").await.contains("30 working days"));
+    page.assert_clean_console().await;
+    page.close().await;
+}
