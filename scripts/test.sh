@@ -9,16 +9,17 @@ scripts/phoenix.sh install >/dev/null
 step() { echo; echo "== $*"; }
 
 step "format"
-cargo fmt --check
+cargo fmt --all --check
 step "clippy (native)"
-cargo clippy --all-targets --quiet -- -D warnings
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "clippy (wasm32)"
 # Benches are native-only (they time things with std::time and talk HTTP with ureq).
-cargo clippy --lib --bins --tests --target wasm32-unknown-unknown --quiet -- -D warnings
+cargo clippy -p ragtrace --lib --bins --tests --target wasm32-unknown-unknown --quiet -- -D warnings
+cargo clippy -p minilm-worker --target wasm32-unknown-unknown --quiet -- -D warnings
 step "release build of the page (dist/)"
 trunk build --release
 step "native tests and end-to-end tests of dist/ in headless Chromium"
-cargo test
+cargo test --workspace
 step "wasm tests in headless Chromium"
 CHROMEDRIVER=$(command -v chromedriver) \
 WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/web/webdriver.json" \

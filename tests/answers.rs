@@ -49,7 +49,7 @@ fn grade<E: Embedder>(engine: &Engine, embedder: &E, queries: &[Query], mode: Mo
     let mut ranks = Vec::new();
     let mut right = 0;
     for q in queries {
-        let query_vec = block_on(embedder.embed(&[q.question.clone()])).unwrap();
+        let query_vec = block_on(embedder.embed(std::slice::from_ref(&q.question))).unwrap();
         let hits = engine.retrieve(&q.question, &query_vec[0], AskOptions::default());
         ranks.push(rank_of(engine, &hits, &q.section_id));
         let models = Models {

@@ -219,9 +219,8 @@ fn now(scope: &DedicatedWorkerGlobalScope) -> f64 {
 }
 
 fn describe(e: &JsValue) -> String {
-    js_sys::Error::try_from(e.clone())
-        .map(|e| String::from(e.message()))
-        .ok()
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| "unknown error".into())
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(err) => String::from(err.message()),
+        None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+    }
 }
