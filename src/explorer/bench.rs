@@ -1,5 +1,6 @@
 //! The benchmark table: each question's figures read back from its
-//! trace ([`BenchRow`]), and a run's summary ([`BenchSummary`]: hit@1/3/5, MRR, p50/p95).
+//! trace ([`BenchRow`]), and a run's summary ([`BenchSummary`]: hit@1/3/5, MRR, the share
+//! of answers holding the fact, p50/p95).
 
 use opentelemetry::Value;
 use opentelemetry_sdk::trace::SpanData;
@@ -7,7 +8,7 @@ use opentelemetry_sdk::trace::SpanData;
 use super::cost::Spend;
 use super::stats::percentile;
 use super::store::{attribute, number, TraceRecord};
-use crate::rag::eval::{Metrics, Query};
+use crate::rag::eval::{fact_in, Metrics, Query};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv;
 
@@ -25,6 +26,8 @@ pub struct BenchRow {
     pub generation_ms: f64,
     /// Rank of the expected section among the first retrieval's documents.
     pub rank: Option<usize>,
+    /// Whether the answer (the root's `output.value`) states the question's fact.
+    pub fact_in_answer: bool,
     /// What its model calls cost.
     pub cost: Spend,
 }
@@ -70,6 +73,9 @@ impl BenchRow {
                 .iter()
                 .position(|s| *s == query.section_id)
                 .map(|p| p + 1),
+            fact_in_answer: trace
+                .root_attribute(semconv::OUTPUT_VALUE)
+                .is_some_and(|answer| fact_in(&answer, &query.fact)),
             cost: Spend::of_spans(&trace.spans),
         }
     }
@@ -83,6 +89,8 @@ pub struct BenchSummary {
     pub p95_ms: f64,
     /// What the run's model calls cost in all.
     pub cost: Spend,
+    /// The share of answers that state their question's fact.
+    pub fact_in_answer: f64,
 }
 
 impl BenchSummary {
@@ -93,6 +101,8 @@ impl BenchSummary {
         let pct = |p: f64| percentile(&ms, p);
         BenchSummary {
             metrics: Metrics::from_ranks(&ranks),
+            fact_in_answer: rows.iter().filter(|r| r.fact_in_answer).count() as f64
+                / rows.len().max(1) as f64,
             p50_ms: pct(0.5),
             p95_ms: pct(0.95),
             cost: rows

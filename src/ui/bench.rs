@@ -1,6 +1,7 @@
-//! Benchmark mode: run the first N bundled questions, traced like
+//! Benchmark mode: run the first N questions of a set (the bundled one, or the one
+//! phrased as people ask), traced like
 //! any other, with progress and Stop; a table per question and a summary (hit@1/3/5,
-//! MRR, p50/p95 latency) read back from the traces.
+//! MRR, fact in answer, p50/p95 latency) read back from the traces.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,7 +11,7 @@ use super::runner::Runner;
 use crate::explorer::bench::{BenchRow, BenchSummary};
 use crate::rag::eval::{parse_queries, Query};
 use crate::rag::pipeline::Mode;
-use crate::QUERIES_JSONL;
+use crate::{QUERIES_JSONL, QUESTIONS_JSONL};
 
 #[component]
 pub fn BenchPanel(
@@ -18,11 +19,13 @@ pub fn BenchPanel(
     busy: RwSignal<bool>,
     show: impl Fn(Option<TraceId>) + Copy + 'static,
 ) -> impl IntoView {
-    // The bundled file is checked by the tests, so an error here is a build defect.
-    let queries: StoredValue<Vec<Query>> =
-        StoredValue::new(parse_queries(QUERIES_JSONL).unwrap_or_default());
-    let total = queries.with_value(Vec::len);
-    let count = RwSignal::new(5usize.min(total));
+    // The bundled files are checked by the tests, so an error here is a build defect.
+    let sets: StoredValue<[Vec<Query>; 2]> = StoredValue::new(
+        [QUERIES_JSONL, QUESTIONS_JSONL].map(|f| parse_queries(f).unwrap_or_default()),
+    );
+    let set = RwSignal::new(0usize);
+    let total = move || sets.with_value(|s| s[set.get()].len());
+    let count = RwSignal::new(5usize);
     let mode = RwSignal::new(Mode::Rag);
     let done = RwSignal::new(0usize);
     let planned = RwSignal::new(0usize);
@@ -37,8 +40,13 @@ pub fn BenchPanel(
         stop.set(false);
         rows.set(Vec::new());
         done.set(0);
-        let chosen: Vec<Query> =
-            queries.with_value(|q| q.iter().take(count.get_untracked()).cloned().collect());
+        let chosen: Vec<Query> = sets.with_value(|s| {
+            s[set.get_untracked()]
+                .iter()
+                .take(count.get_untracked())
+                .cloned()
+                .collect()
+        });
         planned.set(chosen.len());
         let m = mode.get_untracked();
         spawn_local(async move {
@@ -71,14 +79,19 @@ pub fn BenchPanel(
                 <p id="bench-no-handbook" class="error">"The bundled questions expect answers from the handbook, which is not among the indexed documents: hit@k will be 0. Reset to the handbook, or add it back, to benchmark retrieval."</p>
             </Show>
             <div class="settings">
+                <label for="bench-set">"Question set"</label>
+                <select id="bench-set" on:change=move |ev| set.set(usize::from(event_target_value(&ev) == "people"))>
+                    <option value="bundled">{move || format!("Bundled ({} questions)", sets.with_value(|s| s[0].len()))}</option>
+                    <option value="people">{move || format!("As people ask ({} questions)", sets.with_value(|s| s[1].len()))}</option>
+                </select>
                 <label for="bench-count">"Questions"</label>
                 <input
                     id="bench-count"
                     type="number"
                     min="1"
                     max=total
-                    prop:value=move || count.get().to_string()
-                    on:change=move |ev| count.set(event_target_value(&ev).parse::<usize>().unwrap_or(5).clamp(1, total))
+                    prop:value=move || count.get().min(total()).to_string()
+                    on:change=move |ev| count.set(event_target_value(&ev).parse::<usize>().unwrap_or(5).clamp(1, total()))
                 />
                 <label for="bench-mode">"Benchmark mode"</label>
                 <select id="bench-mode" on:change=move |ev| mode.set(if event_target_value(&ev) == "agent" { Mode::Agent } else { Mode::Rag })>
@@ -107,8 +120,8 @@ fn BenchResults(rows: RwSignal<Vec<BenchRow>>) -> impl IntoView {
             let s = BenchSummary::of(r);
             let cost = s.cost.label().map(|c| format!(" · cost {c}")).unwrap_or_default();
             format!(
-                "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · p50 {:.2} ms · p95 {:.2} ms{cost}",
-                r.len(), s.metrics.hit_at_1, s.metrics.hit_at_3, s.metrics.hit_at_5, s.metrics.mrr, s.p50_ms, s.p95_ms
+                "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · fact in answer {:.0} % · p50 {:.2} ms · p95 {:.2} ms{cost}",
+                r.len(), s.metrics.hit_at_1, s.metrics.hit_at_3, s.metrics.hit_at_5, s.metrics.mrr, s.fact_in_answer * 100.0, s.p50_ms, s.p95_ms
             )
         })
     };
@@ -116,7 +129,7 @@ fn BenchResults(rows: RwSignal<Vec<BenchRow>>) -> impl IntoView {
         <div class="bench-table-wrap">
             <table id="bench-results" class="bench">
                 <thead>
-                    <tr><th>"Query"</th><th>"Top score"</th><th>"Results"</th><th>"Answer words"</th><th>"Retrieval ms"</th><th>"Generation ms"</th><th>"Total ms"</th><th>"Rank"</th></tr>
+                    <tr><th>"Query"</th><th>"Top score"</th><th>"Results"</th><th>"Answer words"</th><th>"Retrieval ms"</th><th>"Generation ms"</th><th>"Total ms"</th><th>"Rank"</th><th>"Fact in answer"</th></tr>
                 </thead>
                 <tbody>
                     {move || rows.get().into_iter().map(|row| view! { <BenchRowView row /> }).collect_view()}
@@ -141,6 +154,7 @@ fn BenchRowView(row: BenchRow) -> impl IntoView {
             <td class="num">{format!("{:.2}", row.generation_ms)}</td>
             <td class="num">{format!("{:.2}", row.total_ms)}</td>
             <td class="num">{rank}</td>
+            <td class="fact">{if row.fact_in_answer { "yes" } else { "no" }}</td>
         </tr>
     }
 }

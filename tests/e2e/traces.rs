@@ -34,8 +34,10 @@ async fn benchmark_error_demo_chart_and_sessions() {
         5.0
     );
     assert_eq!(page.trace_ids().await.len(), 5, "each question is traced");
-    // The first seed question finds its section first.
-    assert!(page.text("#bench-results tbody tr").await.ends_with('1'));
+    // The first seed question finds its section first, and its answer states the fact.
+    let first_row = page.text("#bench-results tbody tr").await;
+    assert!(first_row.ends_with("1yes"), "{first_row}");
+    assert!(summary.contains("fact in answer"), "{summary}");
 
     // One chart group per question, with the shares.
     assert_eq!(
@@ -65,7 +67,9 @@ async fn benchmark_error_demo_chart_and_sessions() {
     }
     assert_eq!(sessions[0], sessions[1]);
 
-    // Stop ends a long run early and keeps what was measured.
+    // Stop ends a long run early and keeps what was measured; the second question set
+    // (as people ask) runs the same way.
+    page.select_by_value("#bench-set", "people").await;
     page.select_by_value("#bench-mode", "agent").await;
     page.fill("#bench-count", "58").await;
     // Stop 30 ms into the run (a WebDriver click lands too late to be sure of that).
