@@ -38,6 +38,17 @@ const TUTORIAL: [(&str, &str); 4] = [
     ),
 ];
 
+/// Questions the handbook does not answer: the page must say so, in both modes, rather
+/// than finish on an off-topic passage.
+const OFF_TOPIC: [&str; 6] = [
+    "What colour is the office cat?",
+    "Who won the football world cup in 2018?",
+    "How do I bake sourdough bread at home?",
+    "What is the capital of Australia?",
+    "Can you recommend a good science fiction novel?",
+    "How many moons does Jupiter have?",
+];
+
 struct Row {
     metrics: Metrics,
     facts: f64,
@@ -111,6 +122,64 @@ fn tutorial() -> Vec<Query> {
             fact: fact.to_string(),
         })
         .collect()
+}
+
+#[test]
+fn off_topic_questions_are_not_answered() {
+    let minilm = cached_minilm();
+    let hashed_engine = common::engine::handbook();
+    let minilm_engine = block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &minilm)).unwrap();
+    let telemetry = Telemetry::new("off-topic");
+    let mut wrong = Vec::new();
+    for question in OFF_TOPIC {
+        for mode in [Mode::Rag, Mode::Agent] {
+            let opts = AskOptions {
+                mode,
+                ..Default::default()
+            };
+            let hashed = Models {
+                chat: &OfflineChat {
+                    sentences: HashEmbedder,
+                },
+                embedder: &HashEmbedder,
+                live: None,
+            };
+            let neural = Models {
+                chat: &OfflineChat { sentences: &minilm },
+                embedder: &minilm,
+                live: None,
+            };
+            let tracer = &telemetry.tracer;
+            let answers = [
+                block_on(pipeline::ask(
+                    &hashed_engine,
+                    hashed,
+                    tracer,
+                    question,
+                    opts,
+                )),
+                block_on(pipeline::ask(
+                    &minilm_engine,
+                    neural,
+                    tracer,
+                    question,
+                    opts,
+                )),
+            ];
+            for (embedder, outcome) in ["hashed", "MiniLM"].iter().zip(answers) {
+                let text = outcome.result.map(|a| a.text).unwrap_or_default();
+                if !text.starts_with("Not found in the handbook") {
+                    wrong.push(format!("{embedder} {} {question:?}: {text}", mode.label()));
+                }
+            }
+        }
+        telemetry.take_finished(&Redaction::default());
+    }
+    assert!(
+        wrong.is_empty(),
+        "answered off-topic:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

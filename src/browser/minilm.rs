@@ -14,7 +14,7 @@ use web_sys::{MessageEvent, Worker};
 
 use super::js_error;
 use crate::model::{Embedder, ModelError};
-use crate::rag::embed::MINILM;
+use crate::rag::embed::{MINILM, MINILM_UNRELATED_BELOW};
 use crate::rag::vectors::Precomputed;
 
 /// The worker's loader, as trunk names it (`index.html`).
@@ -113,6 +113,10 @@ impl Drop for MiniLmWorker {
 impl Embedder for MiniLmWorker {
     fn model_name(&self) -> &str {
         MINILM
+    }
+
+    fn unrelated_below(&self) -> f32 {
+        MINILM_UNRELATED_BELOW
     }
 
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {

@@ -220,6 +220,11 @@ pub trait Embedder {
     fn model_name(&self) -> &str;
     /// One unit vector per text, in order.
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError>;
+    /// The cosine under which a passage is unrelated to a question, as measured for this
+    /// model (0 when it is not known: the answerer then judges by words alone).
+    fn unrelated_below(&self) -> f32 {
+        0.0
+    }
 }
 
 /// One of two models, chosen at run time (offline or remote), as one type.
@@ -291,6 +296,13 @@ impl<L: Embedder, R: Embedder> Embedder for Either<L, R> {
             Either::Right(m) => m.embed(texts).await,
         }
     }
+
+    fn unrelated_below(&self) -> f32 {
+        match self {
+            Either::Left(m) => m.unrelated_below(),
+            Either::Right(m) => m.unrelated_below(),
+        }
+    }
 }
 
 impl<M: ChatModel> ChatModel for std::rc::Rc<M> {
@@ -332,6 +344,10 @@ impl<M: Embedder> Embedder for &M {
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
         (**self).embed(texts).await
     }
+
+    fn unrelated_below(&self) -> f32 {
+        (**self).unrelated_below()
+    }
 }
 
 impl<M: Embedder> Embedder for std::rc::Rc<M> {
@@ -341,5 +357,9 @@ impl<M: Embedder> Embedder for std::rc::Rc<M> {
 
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
         (**self).embed(texts).await
+    }
+
+    fn unrelated_below(&self) -> f32 {
+        (**self).unrelated_below()
     }
 }

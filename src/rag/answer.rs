@@ -28,14 +28,20 @@ pub struct Extract {
 }
 
 /// Picks the answer sentences for `question` from `passages` (best first, as retrieved);
-/// `similarity` is a sentence's cosine to the question.
+/// `similarity` is a sentence's cosine to the question. When even the best passage is
+/// less similar than `unrelated_below` (the embedder's calibration), nothing answers.
 ///
 /// A sentence scores by its closeness to the question (`similarity` and shared terms),
 /// its passage's similarity (retrieval already judged the whole passage, which says
 /// more than one sentence does), and, when the question asks for an amount, a time or a limit,
 /// whether it states a number. The best sentence leads; up to two close seconds from
 /// the best passages follow it, so the answer stays short.
-pub fn extract(question: &str, passages: &[Passage], similarity: &dyn Fn(&str) -> f32) -> Extract {
+pub fn extract(
+    question: &str,
+    passages: &[Passage],
+    similarity: &dyn Fn(&str) -> f32,
+    unrelated_below: f32,
+) -> Extract {
     let q_terms = text::terms(question);
     let wants_number = asks_for_a_number(question);
     let best_similarity = passages.iter().map(|p| p.similarity).fold(0.0, f32::max);
@@ -67,7 +73,8 @@ pub fn extract(question: &str, passages: &[Passage], similarity: &dyn Fn(&str) -
         }
     }
     scored.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
-    let Some(lead) = scored.first().filter(|s| s.3 >= MIN_SCORE) else {
+    let related = best_similarity >= unrelated_below;
+    let Some(lead) = scored.first().filter(|s| related && s.3 >= MIN_SCORE) else {
         return Extract {
             text: NOT_FOUND.to_string(),
             found: false,
@@ -182,7 +189,7 @@ mod tests {
             passage("intl:1", "Intro text here. Employees may work from another country for up to 30 working days per year."),
         ];
         let q = "How many days can I work from another country?";
-        let e = extract(q, &ps, &hashed_similarity(q));
+        let e = extract(q, &ps, &hashed_similarity(q), 0.0);
         assert!(e.found);
         assert!(e.text.contains("30 working days"), "{}", e.text);
         assert!(e.text.contains("[intl:1]"));
@@ -195,9 +202,9 @@ mod tests {
             "Book flights through the portal for every business trip.",
         )];
         let q = "What colour is the office cat?";
-        let e = extract(q, &ps, &hashed_similarity(q));
+        let e = extract(q, &ps, &hashed_similarity(q), 0.0);
         assert!(!e.found);
         assert_eq!(e.text, NOT_FOUND);
-        assert!(!extract("anything", &[], &hashed_similarity("anything")).found);
+        assert!(!extract("anything", &[], &hashed_similarity("anything"), 0.0).found);
     }
 }

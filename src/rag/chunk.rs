@@ -206,7 +206,7 @@ mod tests {
         let chunks = chunk_section(
             &section(&text),
             ChunkConfig {
-                min_chars: 100,
+                min_chars: 250,
                 ..Default::default()
             },
         );

@@ -12,6 +12,10 @@ pub const MODEL_NAME: &str = "ragtrace-hash-ngram-1024 (local)";
 /// `embedding.model_name` of the neural local embedder, all-MiniLM-L6-v2 (the
 /// `minilm` crate, run by the page's worker; a native test checks the two agree).
 pub const MINILM: &str = "sentence-transformers/all-MiniLM-L6-v2";
+/// MiniLM's cosine under which the best passage is unrelated to a question: off-topic
+/// questions ("What colour is the office cat?") reach 0.22 at most over the handbook,
+/// the 129 bundled questions 0.24 at least (`tests/answers.rs` checks both sides).
+pub const MINILM_UNRELATED_BELOW: f32 = 0.23;
 
 /// Which embedder the page runs itself (offline, and beside servers that only chat).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]

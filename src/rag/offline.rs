@@ -89,9 +89,22 @@ impl<E: Embedder> ChatModel for OfflineChat<E> {
         let similarity = self.similarities(question, &passages).await?;
         let similarity = |s: &str| similarity.get(s).copied().unwrap_or(0.0);
         let content = if react {
-            react_turn(question, messages, &passages, &similarity).to_text()
+            react_turn(
+                question,
+                messages,
+                &passages,
+                &similarity,
+                self.sentences.unrelated_below(),
+            )
+            .to_text()
         } else {
-            answer::extract(question, &passages, &similarity).text
+            answer::extract(
+                question,
+                &passages,
+                &similarity,
+                self.sentences.unrelated_below(),
+            )
+            .text
         };
         observer.on_delta(&content);
         let prompt_tokens = messages.iter().map(|m| count_tokens(&m.content)).sum();
@@ -159,6 +172,7 @@ fn react_turn(
     messages: &[Message],
     seen: &[Passage],
     similarity: &dyn Fn(&str) -> f32,
+    unrelated_below: f32,
 ) -> ReactAction {
     let observations: Vec<Vec<Passage>> = messages
         .iter()
@@ -185,7 +199,7 @@ fn react_turn(
             input: keywords,
         };
     }
-    let extract = answer::extract(question, seen, similarity);
+    let extract = answer::extract(question, seen, similarity, unrelated_below);
     let thought = if extract.found {
         "The passages answer the question; I can finish with the sentences that state it."
     } else {

@@ -164,6 +164,10 @@ impl<E: Embedder> Embedder for Cached<E> {
         self.embedder.model_name()
     }
 
+    fn unrelated_below(&self) -> f32 {
+        self.embedder.unrelated_below()
+    }
+
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
         let missing: Vec<String> = {
             let known = self.known.borrow();

@@ -32,6 +32,10 @@ impl Embedder for NativeMiniLm {
         minilm::MODEL_NAME
     }
 
+    fn unrelated_below(&self) -> f32 {
+        ragtrace::rag::embed::MINILM_UNRELATED_BELOW
+    }
+
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
         texts
             .iter()
