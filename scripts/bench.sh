@@ -2,8 +2,8 @@
 # Speed and size figures, printed (nothing asserted): native timings, an export of 10,000
 # spans to a Phoenix started here (and delivery reports: through a proxy failing 30 % of
 # requests, and through the end-to-end fault matrix), OTLP encoding inside headless Chromium, the trace
-# explorer in the release page (waterfall rendering, indexing 10 MB), and the size of the
-# release wasm. Every `vs <tool>` line compares with the tool a user would pick instead,
+# explorer in the release page (waterfall rendering, indexing 10 MB), Local MiniLM in the
+# page (load, query embedding), and the sizes of the release wasm and the MiniLM assets. Every `vs <tool>` line compares with the tool a user would pick instead,
 # measured in the same run (opentelemetry-js in the same headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,12 +37,17 @@ WASM_BINDGEN_TEST_TIMEOUT=300 \
 
 echo "== the release page in headless Chromium"
 trunk build --release >/dev/null 2>&1
-cargo test --quiet --test e2e -- --ignored --nocapture explorer_figures 2>&1 | grep "explorer:"
+cargo test --quiet --test e2e -- --ignored --nocapture _figures 2>&1 | grep -E "^(explorer|minilm):"
 # The fault matrix (413, poisoned 400, 422, 429/503 with Retry-After, 504, a hang, a
 # dropped connection, 500, partial success), a closed tab and two tabs, against a real
 # Phoenix: each prints its delivery report.
 cargo test --quiet --test e2e -- --nocapture delivery:: 2>&1 | grep -o "delivery report.*"
 
-echo "== release wasm size"
-wasm=$(ls dist/*.wasm)
+echo "== release sizes"
+wasm=$(ls dist/ragtrace-*_bg.wasm)
 echo "release wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped ($wasm)"
+worker=dist/minilm-worker_bg.wasm
+echo "MiniLM worker wasm (loaded only when chosen): $(stat -c %s "$worker") bytes raw, $(gzip -9 -c "$worker" | wc -c) bytes gzipped"
+for asset in dist/minilm/*; do
+  echo "MiniLM asset $(basename "$asset"): $(stat -c %s "$asset") bytes raw, $(gzip -c "$asset" | wc -c) bytes gzipped"
+done

@@ -120,3 +120,47 @@ async fn local_minilm_loads_once_answers_by_meaning_and_is_cached_for_the_next_v
     page.assert_clean_console().await;
     page.close().await;
 }
+
+/// MiniLM's figures for `make bench` (printed, never asserted: machines are noisy): the
+/// first load, the query embedding of fresh questions as the page's EMBEDDING spans time
+/// it (the worker's round trip), and the load from the browser's cache on a reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: make bench runs it"]
+async fn minilm_figures() {
+    let page = Page::open().await;
+    open_models(&page).await;
+    let started = std::time::Instant::now();
+    page.select_by_value("#local-embedder", "minilm").await;
+    let status = wait_until_ready(&page).await;
+    println!(
+        "minilm: first load (23 MB from this machine's server, parsed) {:.0} ms until ready; the page says: {status}",
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    let questions = ragtrace::rag::eval::parse_queries(ragtrace::QUESTIONS_JSONL).unwrap();
+    let mut query_ms = Vec::new();
+    for q in questions.iter().take(15) {
+        page.ask(&q.question, "rag", false).await;
+        let rows = page.span_rows().await;
+        query_ms.extend(
+            rows.iter()
+                .find(|r| r.0 == "CreateEmbeddings")
+                .map(|r| r.3.parse::<f64>().unwrap()),
+        );
+    }
+    println!(
+        "minilm: query embedding in the page, 15 fresh questions, {}",
+        super::figures::Runs::new(query_ms).spread("ms")
+    );
+    page.client
+        .goto(&format!("{}/", page.site.origin()))
+        .await
+        .unwrap();
+    page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
+        .await;
+    open_models(&page).await;
+    println!(
+        "minilm: next visit, the page says: {}",
+        wait_until_ready(&page).await
+    );
+    page.close().await;
+}
