@@ -9,12 +9,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use common::http::{Answer, Script};
+use opentelemetry_sdk::trace::SpanData;
 use pollster::block_on;
 use ragtrace::app::ask::{Ask, Indexed, Local, Session};
 use ragtrace::http::Request;
 use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
 use ragtrace::rag::corpus::Document;
 use ragtrace::rag::embed::{HashEmbedder, MINILM};
+use ragtrace::rag::engine::Engine;
 use ragtrace::rag::pipeline::Mode;
 use ragtrace::rag::vectors::{Cached, Precomputed};
 use ragtrace::telemetry::redact::Redaction;
@@ -355,7 +357,7 @@ fn the_agent_calls_its_tools_through_the_api_and_answers_each_call_by_its_id() {
 }
 
 #[test]
-fn offline_with_minilm_indexes_once_per_revision_and_answers_by_meaning() {
+fn offline_with_minilm_answers_by_meaning_and_traces_only_real_indexing() {
     let known = std::fs::read(common::minilm::dir().join(common::minilm::HANDBOOK_VECTORS))
         .expect("setup wrote the handbook vectors");
     let cached = Cached::new(
@@ -378,49 +380,68 @@ fn offline_with_minilm_indexes_once_per_revision_and_answers_by_meaning() {
             },
         ))
     };
-    let first = ask(&indexed(1), "What is the international work limit?");
-    let answer = first.result.expect("answered");
-    assert!(answer.text.contains("30 working days"), "{}", answer.text);
-    let names: Vec<&str> = first.spans.iter().map(|s| s.name.as_ref()).collect();
-    assert!(names.contains(&"index_corpus"), "{names:?}");
-    let value = |name: &str, key: &str| {
-        first
-            .spans
+    let value = |spans: &[SpanData], name: &str, key: &str| -> Vec<String> {
+        spans
             .iter()
             .filter(|s| s.name == name)
             .flat_map(|s| s.attributes.iter())
-            .find(|kv| kv.key.as_str() == key)
+            .filter(|kv| kv.key.as_str() == key)
             .map(|kv| kv.value.to_string())
+            .collect()
     };
+    // The handbook's vectors ship with the page: nothing to index, nothing traced.
+    let first = ask(&indexed(1), "What is the international work limit?");
+    let answer = first.result.expect("answered");
+    assert!(answer.text.contains("30 working days"), "{}", answer.text);
+    assert!(first.spans.iter().all(|s| s.name != "index_corpus"));
     assert_eq!(
-        value("index_corpus", "openinference.span.kind").as_deref(),
-        Some("CHAIN")
+        value(&first.spans, "CreateEmbeddings", "embedding.model_name"),
+        [MINILM]
     );
-    let models: Vec<String> = first
-        .spans
-        .iter()
-        .filter(|s| s.name == "CreateEmbeddings")
-        .flat_map(|s| s.attributes.iter())
-        .filter(|kv| kv.key.as_str() == "embedding.model_name")
-        .map(|kv| kv.value.to_string())
-        .collect();
-    assert_eq!(models, [MINILM, MINILM], "the corpus and the question");
-    assert!(value("generation", "llm.invocation_parameters")
-        .unwrap()
-        .contains(MINILM));
-    // The handbook came from the shipped vectors: only the question and the sentences
-    // the answerer read that were new were embedded.
+    assert!(value(&first.spans, "generation", "llm.invocation_parameters")[0].contains(MINILM));
+    // Only the question and the sentences the answerer read that were new were embedded.
     assert!(
         cached.len() - shipped < 5,
         "{} new vectors",
         cached.len() - shipped
     );
 
-    let again = ask(&indexed(1), "How far ahead must I request working abroad?");
-    assert!(again.spans.iter().all(|s| s.name != "index_corpus"));
-    let other_revision = ask(&indexed(2), "How far ahead must I request working abroad?");
-    assert!(other_revision
+    // A document of the user's own is embedded by the model: that indexing is a trace.
+    let notes = "# Team notes\n## Parking {#parking}\nThe bicycle cellar opens at 6:30 and the \
+                 visitor parking code is 4417.\n";
+    let documents = vec![
+        Document {
+            name: "handbook.md".into(),
+            text: HANDBOOK_MD.into(),
+        },
+        Document {
+            name: "notes.md".into(),
+            text: notes.into(),
+        },
+    ];
+    let pairs: Vec<(&str, &str)> = documents
+        .iter()
+        .map(|d| (d.name.as_str(), d.text.as_str()))
+        .collect();
+    let with_notes = Indexed {
+        engine: Arc::new(block_on(Engine::build(&pairs, &HashEmbedder)).unwrap()),
+        documents: Arc::new(documents.clone()),
+        revision: 2,
+    };
+    let asked = ask(&with_notes, "What is the code for visitor parking?");
+    assert!(asked.result.unwrap().text.contains("4417"));
+    let roots: Vec<&str> = asked
         .spans
         .iter()
-        .any(|s| s.name == "index_corpus"));
+        .filter(|s| s.parent_span_id == opentelemetry::trace::SpanId::INVALID)
+        .map(|s| s.name.as_ref())
+        .collect();
+    assert_eq!(roots, ["index_corpus", "rag_pipeline"]);
+    assert_eq!(
+        value(&asked.spans, "CreateEmbeddings", "embedding.model_name"),
+        [MINILM, MINILM],
+        "the corpus and the question"
+    );
+    let again = ask(&with_notes, "How far ahead must I request working abroad?");
+    assert!(again.spans.iter().all(|s| s.name != "index_corpus"));
 }

@@ -15,6 +15,7 @@ use crate::model::{Either, Embedder, Message};
 use crate::rag::corpus::Document;
 use crate::rag::embed::HashEmbedder;
 use crate::rag::engine::Engine;
+use crate::rag::index::Index;
 use crate::rag::offline::{OfflineChat, HASHED_CHAT};
 use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
 use crate::rag::vectors::Cached;
@@ -123,7 +124,7 @@ impl Session {
         };
         let local_engine = match &local {
             Local::Hashed => Ok(indexed.engine.clone()),
-            Local::Neural(cached) => self.engine_for(indexed, "local", cached).await,
+            Local::Neural(cached) => self.neural_engine(indexed, cached).await,
         };
         let chat = match (remote, &local) {
             (None, Local::Hashed) => Either::Left(Either::Left(HASHED_CHAT)),
@@ -175,6 +176,39 @@ impl Session {
             result: outcome.result.map_err(|e| e.to_string()),
             spans: self.telemetry.take_finished(redaction),
         }
+    }
+
+    /// The corpus as the neural embedder indexes it. When the cache holds every chunk
+    /// (the handbook's vectors ship with the page) nothing runs and nothing is traced;
+    /// documents of the user's own are embedded in the worker, traced as an indexing.
+    async fn neural_engine<N: Embedder>(
+        &self,
+        indexed: &Indexed,
+        cached: &Cached<N>,
+    ) -> Result<Arc<Engine>, String> {
+        let chunks = &indexed.engine.index.chunks;
+        let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
+        if !cached.knows_all(&texts) {
+            return self.engine_for(indexed, "local", cached).await;
+        }
+        let key = IndexKey {
+            base_url: "local".into(),
+            embedding_model: cached.model_name().to_string(),
+            revision: indexed.revision,
+        };
+        if let Some((k, engine)) = self.remote_index.borrow().as_ref() {
+            if *k == key {
+                return Ok(engine.clone());
+            }
+        }
+        let vectors = cached.embed(&texts).await.map_err(|e| e.to_string())?;
+        let engine = Arc::new(Engine {
+            sections: indexed.engine.sections.clone(),
+            index: Index::new(chunks.clone(), vectors),
+            embedding_model: cached.model_name().to_string(),
+        });
+        *self.remote_index.borrow_mut() = Some((key, engine.clone()));
+        Ok(engine)
     }
 
     /// The corpus indexed with `embedder` (from `source`: the server's URL, or `local`),

@@ -149,6 +149,12 @@ impl<E: Embedder> Cached<E> {
         }
     }
 
+    /// Whether every one of `texts` has its vector here already.
+    pub fn knows_all(&self, texts: &[String]) -> bool {
+        let known = self.known.borrow();
+        texts.iter().all(|t| known.get(t).is_some())
+    }
+
     /// How many vectors the cache holds.
     pub fn len(&self) -> usize {
         self.known.borrow().len()

@@ -221,12 +221,24 @@ impl ModelChoice {
 
     /// What answers questions, in words.
     pub fn describe(&self) -> String {
-        let local = match self.local.get() {
-            LocalEmbedder::Hashed => format!(
+        let local = match (self.local.get(), self.neural_state.get()) {
+            (LocalEmbedder::Hashed, _) => format!(
                 "Local hashed embedder ({})",
                 LocalEmbedder::Hashed.model_name()
             ),
-            LocalEmbedder::MiniLm => format!("Local MiniLM ({MINILM}, neural)"),
+            (LocalEmbedder::MiniLm, Some(WorkerState::Loading { loaded, total }))
+                if total > 0.0 =>
+            {
+                format!(
+                    "Local MiniLM ({MINILM}, neural; downloading {:.0} of {:.0} MB)",
+                    loaded / 1e6,
+                    total / 1e6
+                )
+            }
+            (LocalEmbedder::MiniLm, Some(WorkerState::Failed(_))) => {
+                format!("Local MiniLM ({MINILM}, which could not load: see Models)")
+            }
+            (LocalEmbedder::MiniLm, _) => format!("Local MiniLM ({MINILM}, neural)"),
         };
         match OpenAiConfig::parse(&self.settings.get(), &self.api_key.get()) {
             Ok(None) => format!(

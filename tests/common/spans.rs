@@ -37,7 +37,11 @@ pub fn sample() -> Vec<SpanData> {
             Value::Array(Array::String(vec!["a".into(), "b".into()])),
         ),
         KeyValue::new("ai", Value::Array(Array::I64(vec![1, 2, 3]))),
-        KeyValue::new("af", Value::Array(Array::F64(vec![0.5, -1.5]))),
+        // The last float is one serde_json's default parser reads an ulp off.
+        KeyValue::new(
+            "af",
+            Value::Array(Array::F64(vec![0.5, -1.5, 1.185710957934368e-33])),
+        ),
         KeyValue::new("ab", Value::Array(Array::Bool(vec![true, false]))),
     ]);
     child.add_event_with_timestamp(

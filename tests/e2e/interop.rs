@@ -26,7 +26,7 @@ async fn a_chat_only_server_answers_with_local_embeddings() {
     page.fill("#embedding-model", "local").await;
     let header = page.text("#models-label").await;
     assert!(
-        header.contains("fixture-chat") && header.contains("Local hashed embedder"),
+        header.contains("fixture-chat") && header.contains("Local MiniLM"),
         "{header}"
     );
     page.ask(SEED_QUESTION, "rag", true).await;
