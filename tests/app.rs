@@ -170,6 +170,54 @@ fn the_remote_index_is_built_once_per_corpus_revision() {
     assert!(reindexed.spans.iter().any(|s| s.name == "index_corpus"));
 }
 
+/// A neural embedder that must not be asked (it counts the calls it gets).
+struct Untouched(std::cell::Cell<usize>);
+
+impl ragtrace::model::Embedder for Untouched {
+    fn model_name(&self) -> &str {
+        MINILM
+    }
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ragtrace::model::ModelError> {
+        self.0.set(self.0.get() + 1);
+        Ok(texts.iter().map(|t| HashEmbedder.embed(t)).collect())
+    }
+}
+
+#[test]
+fn with_remote_embeddings_the_page_embedder_stays_idle() {
+    let session = Session::new("p", "tab".into());
+    let remote = client("embed", Script::new(server));
+    let neural = Cached::new(Precomputed::new(MINILM), Untouched(Default::default()));
+    let corpus = indexed(1);
+    let mut indexings = 0;
+    for _ in 0..2 {
+        let asked = block_on(session.ask(
+            &corpus,
+            Some(&remote),
+            Local::Neural(&neural),
+            Ask {
+                question: QUESTION,
+                mode: Mode::Rag,
+                user: None,
+                redaction: Redaction::default(),
+                live: None,
+            },
+        ));
+        assert!(asked.result.is_ok());
+        indexings += asked
+            .spans
+            .iter()
+            .filter(|s| s.name == "index_corpus")
+            .count();
+    }
+    assert_eq!(indexings, 1, "the server's index, once");
+    assert_eq!(
+        neural.embedder.0.get(),
+        0,
+        "the page's embedder was not asked"
+    );
+}
+
 #[test]
 fn a_chat_only_server_answers_while_the_page_embeds() {
     let session = Session::new("p", "tab".into());

@@ -1,5 +1,5 @@
 //! [`Session`]: one browser tab's questions — asking with the chosen models, the corpus
-//! as a remote embedding model indexed it (kept by [`IndexKey`]), and the error-path
+//! as an embedding model other than the hashed one indexed it (kept by [`IndexKey`]), and the error-path
 //! demo. Each use-case returns the spans it finished, redacted, for the page to file.
 
 use std::cell::RefCell;
@@ -32,11 +32,20 @@ pub struct Indexed {
     pub revision: u64,
 }
 
-/// Which corpus a remote embedding model indexed: another server, model or corpus
-/// revision means indexing again.
+/// Where an embedding model runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IndexSource {
+    /// In the page (MiniLM's worker).
+    Page,
+    /// At this server (its base URL).
+    Server(String),
+}
+
+/// Which corpus an embedding model other than the hashed one indexed: another source,
+/// model or corpus revision means indexing again.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexKey {
-    pub base_url: String,
+    pub source: IndexSource,
     pub embedding_model: String,
     pub revision: u64,
 }
@@ -82,8 +91,9 @@ pub struct Session {
     telemetry: Telemetry,
     /// `session.id` on every root span.
     pub id: String,
-    /// The corpus as an embedder other than the hashed one indexed it.
-    remote_index: RefCell<Option<(IndexKey, Arc<Engine>)>>,
+    /// The corpus as embedders other than the hashed one indexed it (the current
+    /// revision's only: a remote model's and MiniLM's may both be wanted).
+    indexes: RefCell<Vec<(IndexKey, Arc<Engine>)>>,
 }
 
 impl Session {
@@ -91,7 +101,7 @@ impl Session {
         Session {
             telemetry: Telemetry::new(project),
             id,
-            remote_index: RefCell::new(None),
+            indexes: RefCell::new(Vec::new()),
         }
     }
 
@@ -122,10 +132,6 @@ impl Session {
             result: Err(message),
             spans: self.telemetry.take_finished(redaction),
         };
-        let local_engine = match &local {
-            Local::Hashed => Ok(indexed.engine.clone()),
-            Local::Neural(cached) => self.neural_engine(indexed, cached).await,
-        };
         let chat = match (remote, &local) {
             (None, Local::Hashed) => Either::Left(Either::Left(HASHED_CHAT)),
             (None, Local::Neural(cached)) => {
@@ -133,15 +139,11 @@ impl Session {
             }
             (Some(client), _) => Either::Right(client.clone()),
         };
-        let local_embedder = match &local {
-            Local::Hashed => Either::Left(HashEmbedder),
-            Local::Neural(cached) => Either::Right(*cached),
-        };
-        let (embedder, engine) = match remote {
-            // Offline, or a server that only chats: the page's own index finds the passages.
-            Some(client) if !client.config.local_embeddings() => {
+        let (embedder, engine) = match (remote, &local) {
+            (Some(client), _) if !client.config.local_embeddings() => {
+                let source = IndexSource::Server(client.config.base_url.clone());
                 let engine = self
-                    .engine_for(indexed, &client.config.base_url, client.as_ref())
+                    .engine_for(indexed, source, client.as_ref())
                     .await
                     .map_err(|e| {
                         let config = &client.config;
@@ -152,7 +154,15 @@ impl Session {
                     });
                 (Either::Right(client.clone()), engine)
             }
-            _ => (Either::Left(local_embedder), local_engine),
+            // Offline, or a server that only chats: the page's own index finds the passages.
+            (_, Local::Hashed) => (
+                Either::Left(Either::Left(HashEmbedder)),
+                Ok(indexed.engine.clone()),
+            ),
+            (_, Local::Neural(cached)) => (
+                Either::Left(Either::Right(*cached)),
+                self.neural_engine(indexed, cached).await,
+            ),
         };
         let engine = match engine {
             Ok(engine) => engine,
@@ -189,17 +199,15 @@ impl Session {
         let chunks = &indexed.engine.index.chunks;
         let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
         if !cached.knows_all(&texts) {
-            return self.engine_for(indexed, "local", cached).await;
+            return self.engine_for(indexed, IndexSource::Page, cached).await;
         }
         let key = IndexKey {
-            base_url: "local".into(),
+            source: IndexSource::Page,
             embedding_model: cached.model_name().to_string(),
             revision: indexed.revision,
         };
-        if let Some((k, engine)) = self.remote_index.borrow().as_ref() {
-            if *k == key {
-                return Ok(engine.clone());
-            }
+        if let Some(engine) = self.kept(&key) {
+            return Ok(engine);
         }
         let vectors = cached.embed(&texts).await.map_err(|e| e.to_string())?;
         let engine = Arc::new(Engine {
@@ -207,27 +215,24 @@ impl Session {
             index: Index::new(chunks.clone(), vectors),
             embedding_model: cached.model_name().to_string(),
         });
-        *self.remote_index.borrow_mut() = Some((key, engine.clone()));
-        Ok(engine)
+        Ok(self.keep(key, engine))
     }
 
-    /// The corpus indexed with `embedder` (from `source`: the server's URL, or `local`),
-    /// reused while the [`IndexKey`] holds.
+    /// The corpus indexed with `embedder` (running at `source`), as its own traced
+    /// indexing, reused while the [`IndexKey`] holds.
     async fn engine_for<E: Embedder>(
         &self,
         indexed: &Indexed,
-        source: &str,
+        source: IndexSource,
         embedder: &E,
     ) -> Result<Arc<Engine>, String> {
         let key = IndexKey {
-            base_url: source.to_string(),
+            source,
             embedding_model: embedder.model_name().to_string(),
             revision: indexed.revision,
         };
-        if let Some((k, engine)) = self.remote_index.borrow().as_ref() {
-            if *k == key {
-                return Ok(engine.clone());
-            }
+        if let Some(engine) = self.kept(&key) {
+            return Ok(engine);
         }
         let documents: Vec<(&str, &str)> = indexed
             .documents
@@ -242,16 +247,32 @@ impl Session {
                     embedder.model_name()
                 )
             })?;
-        let engine = Arc::new(engine);
-        *self.remote_index.borrow_mut() = Some((key, engine.clone()));
-        Ok(engine)
+        Ok(self.keep(key, Arc::new(engine)))
     }
 
-    /// Sends an edited model call again: to the offline model when `remote` is `None`,
-    /// else to the remote chat model at `temperature`. Its trace links to `original`.
-    pub async fn replay<C: HttpClient>(
+    fn kept(&self, key: &IndexKey) -> Option<Arc<Engine>> {
+        let indexes = self.indexes.borrow();
+        indexes
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, e)| e.clone())
+    }
+
+    /// Keeps `engine` for `key`, dropping the indexes of other corpus revisions.
+    fn keep(&self, key: IndexKey, engine: Arc<Engine>) -> Arc<Engine> {
+        let mut indexes = self.indexes.borrow_mut();
+        indexes.retain(|(k, _)| k.revision == key.revision && k != &key);
+        indexes.push((key, engine.clone()));
+        engine
+    }
+
+    /// Sends an edited model call again: to the offline model (judging sentences with
+    /// `local`) when `remote` is `None`, else to the remote chat model at `temperature`.
+    /// Its trace links to `original`.
+    pub async fn replay<C: HttpClient, N: Embedder>(
         &self,
         remote: Option<&Rc<OpenAi<C>>>,
+        local: Local<'_, N>,
         messages: &[Message],
         temperature: f64,
         original: SpanContext,
@@ -259,9 +280,15 @@ impl Session {
     ) -> Replayed {
         let tracer = &self.telemetry.tracer;
         let session = Some(self.id.as_str());
-        let replayed = match remote {
-            None => replay::replay(tracer, &HASHED_CHAT, messages, original, session).await,
-            Some(client) => {
+        let replayed = match (remote, local) {
+            (None, Local::Hashed) => {
+                replay::replay(tracer, &HASHED_CHAT, messages, original, session).await
+            }
+            (None, Local::Neural(cached)) => {
+                let chat = OfflineChat { sentences: cached };
+                replay::replay(tracer, &chat, messages, original, session).await
+            }
+            (Some(client), _) => {
                 let chat = client.at_temperature(temperature);
                 replay::replay(tracer, &chat, messages, original, session).await
             }

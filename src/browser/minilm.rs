@@ -44,8 +44,15 @@ pub struct MiniLmWorker {
     next_id: Cell<u32>,
     pending: Rc<RefCell<HashMap<u32, Function>>>,
     state: Rc<RefCell<WorkerState>>,
+    /// Whether the worker has said it listens: a message posted before its wasm has
+    /// started would be lost.
+    listening: Rc<Cell<bool>>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
+
+/// How long a request waits for the worker to start listening.
+const START_TIMEOUT_MS: u32 = 60_000;
 
 impl MiniLmWorker {
     /// Starts the worker; `on_state` hears every change of [`WorkerState`].
@@ -56,14 +63,19 @@ impl MiniLmWorker {
             loaded: 0.0,
             total: 0.0,
         }));
+        let listening = Rc::new(Cell::new(false));
+        let on_state = Rc::new(on_state);
         let on_message = {
-            let (pending, state) = (pending.clone(), state.clone());
+            let (pending, state, listening) = (pending.clone(), state.clone(), listening.clone());
+            let on_state = on_state.clone();
             Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+                listening.set(true);
                 let data = e.data();
                 let field = |name: &str| Reflect::get(&data, &name.into()).unwrap_or_default();
                 let number = |name: &str| field(name).as_f64().unwrap_or(0.0);
                 let text = |name: &str| field(name).as_string().unwrap_or_default();
                 let next = match text("kind").as_str() {
+                    "started" => return,
                     "progress" => WorkerState::Loading {
                         loaded: number("loaded"),
                         total: number("total"),
@@ -72,30 +84,52 @@ impl MiniLmWorker {
                         cached: field("cached").is_truthy(),
                         ms: number("ms"),
                     },
-                    "failed" => {
-                        let message = text("message");
-                        // Requests waiting on the model are answered by the worker.
-                        WorkerState::Failed(message)
-                    }
-                    _ => {
-                        let id = number("id") as u32;
-                        if let Some(resolve) = pending.borrow_mut().remove(&id) {
+                    // Requests waiting on the model are answered by the worker.
+                    "failed" => WorkerState::Failed(text("message")),
+                    "vectors" | "error" => {
+                        let id = field("id").as_f64().map(|id| id as u32);
+                        let resolve = id.and_then(|id| pending.borrow_mut().remove(&id));
+                        if let Some(resolve) = resolve {
                             let _ = resolve.call1(&JsValue::NULL, &data);
                         }
                         return;
                     }
+                    _ => return,
                 };
-                on_state(&next);
+                (*on_state)(&next);
                 *state.borrow_mut() = next;
             })
         };
         worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        // A worker that dies (its script or wasm missing, a trap) answers nothing more:
+        // every waiting request gets the error, and later ones fail at once.
+        let on_error = {
+            let (pending, state) = (pending.clone(), state.clone());
+            Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(move |e: web_sys::ErrorEvent| {
+                let message = match e.message() {
+                    m if m.is_empty() => "the MiniLM worker stopped".to_string(),
+                    m => format!("the MiniLM worker stopped: {m}"),
+                };
+                let failed = WorkerState::Failed(message.clone());
+                (*on_state)(&failed);
+                *state.borrow_mut() = failed;
+                let answer = Object::new();
+                let _ = Reflect::set(&answer, &"kind".into(), &"error".into());
+                let _ = Reflect::set(&answer, &"message".into(), &message.into());
+                for (_, resolve) in pending.borrow_mut().drain() {
+                    let _ = resolve.call1(&JsValue::NULL, &answer);
+                }
+            })
+        };
+        worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(MiniLmWorker {
             worker,
             next_id: Cell::new(0),
             pending,
             state,
+            listening,
             _on_message: on_message,
+            _on_error: on_error,
         })
     }
 
@@ -120,8 +154,21 @@ impl Embedder for MiniLmWorker {
     }
 
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+        let mut waited = 0;
+        while !self.listening.get() && waited < START_TIMEOUT_MS {
+            if let WorkerState::Failed(message) = self.state() {
+                return Err(ModelError::Local(message));
+            }
+            gloo_timers::future::TimeoutFuture::new(20).await;
+            waited += 20;
+        }
         if let WorkerState::Failed(message) = self.state() {
             return Err(ModelError::Local(message));
+        }
+        if !self.listening.get() {
+            return Err(ModelError::Local(
+                "the MiniLM worker did not start within a minute".into(),
+            ));
         }
         let id = self.next_id.get();
         self.next_id.set(id + 1);
@@ -160,8 +207,8 @@ impl Embedder for MiniLmWorker {
     }
 }
 
-/// The handbook's shipped MiniLM vectors; empty (so the worker embeds the handbook)
-/// when the file cannot be had.
+/// The handbook's shipped MiniLM vectors, or why they cannot be had (the worker then
+/// embeds the handbook itself).
 pub async fn handbook_vectors() -> Result<Precomputed, String> {
     let window = web_sys::window().ok_or("no window")?;
     let response: web_sys::Response = JsFuture::from(window.fetch_with_str(HANDBOOK_VECTORS))

@@ -10,6 +10,7 @@ use super::stats::percentile;
 use super::store::{attribute, number, TraceRecord};
 use crate::rag::eval::{fact_in, Metrics, Query};
 use crate::telemetry::names::SpanName;
+use crate::telemetry::redact::REDACTED;
 use crate::telemetry::semconv;
 
 /// One benchmark question, read back from its trace.
@@ -26,8 +27,9 @@ pub struct BenchRow {
     pub generation_ms: f64,
     /// Rank of the expected section among the first retrieval's documents.
     pub rank: Option<usize>,
-    /// Whether the answer (the root's `output.value`) states the question's fact.
-    pub fact_in_answer: bool,
+    /// Whether the answer (the root's `output.value`) states the question's fact;
+    /// `None` when the trace does not say (outputs hidden, or no answer recorded).
+    pub fact_in_answer: Option<bool>,
     /// What its model calls cost.
     pub cost: Spend,
 }
@@ -75,7 +77,9 @@ impl BenchRow {
                 .map(|p| p + 1),
             fact_in_answer: trace
                 .root_attribute(semconv::OUTPUT_VALUE)
-                .is_some_and(|answer| fact_in(&answer, &query.fact)),
+                .filter(|answer| answer != REDACTED)
+                .map(|answer| fact_in(&answer, &query.fact))
+                .or(trace.has_error().then_some(false)),
             cost: Spend::of_spans(&trace.spans),
         }
     }
@@ -89,8 +93,9 @@ pub struct BenchSummary {
     pub p95_ms: f64,
     /// What the run's model calls cost in all.
     pub cost: Spend,
-    /// The share of answers that state their question's fact.
-    pub fact_in_answer: f64,
+    /// The share of answers that state their question's fact, over the questions whose
+    /// traces say; `None` when none does.
+    pub fact_in_answer: Option<f64>,
 }
 
 impl BenchSummary {
@@ -101,8 +106,11 @@ impl BenchSummary {
         let pct = |p: f64| percentile(&ms, p);
         BenchSummary {
             metrics: Metrics::from_ranks(&ranks),
-            fact_in_answer: rows.iter().filter(|r| r.fact_in_answer).count() as f64
-                / rows.len().max(1) as f64,
+            fact_in_answer: {
+                let known: Vec<bool> = rows.iter().filter_map(|r| r.fact_in_answer).collect();
+                (!known.is_empty())
+                    .then(|| known.iter().filter(|f| **f).count() as f64 / known.len() as f64)
+            },
             p50_ms: pct(0.5),
             p95_ms: pct(0.95),
             cost: rows

@@ -167,7 +167,7 @@ pub enum ModelError {
     #[error("{0}")]
     Http(#[from] crate::http::HttpError),
     /// A model running in the page (MiniLM in its worker) failed to load or run.
-    #[error("the local model failed: {0}")]
+    #[error("the local model failed: {0}. Choose Local hashed in Models to go on")]
     Local(String),
     #[error("the model's answer is malformed: {0}")]
     Malformed(String),

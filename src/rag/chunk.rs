@@ -19,7 +19,8 @@ pub struct Chunk {
     /// Where the chunk's sentences stand in its section's text: character offsets of
     /// the first one's start and the last one's end (the chunk's text rejoins them).
     pub chars: std::ops::Range<usize>,
-    /// The sub-heading (`###` and deeper) the chunk's first sentence falls under, if any.
+    /// The sub-heading the chunk's first sentence falls under, if any (a section's text
+    /// holds only `###` and deeper: `##` starts the next section).
     pub heading: Option<String>,
 }
 

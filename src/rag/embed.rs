@@ -14,7 +14,7 @@ pub const MODEL_NAME: &str = "ragtrace-hash-ngram-1024 (local)";
 pub const MINILM: &str = "sentence-transformers/all-MiniLM-L6-v2";
 /// MiniLM's cosine under which the best passage is unrelated to a question: off-topic
 /// questions ("What colour is the office cat?") reach 0.22 at most over the handbook,
-/// the 129 bundled questions 0.24 at least (`tests/answers.rs` checks both sides).
+/// the 129 questions of the two sets 0.24 at least (`tests/answers.rs` checks both).
 pub const MINILM_UNRELATED_BELOW: f32 = 0.23;
 
 /// Which embedder the page runs itself (offline, and beside servers that only chat).
@@ -24,8 +24,9 @@ pub enum LocalEmbedder {
     /// [`HashEmbedder`]: instant, nothing to download.
     Hashed,
     /// all-MiniLM-L6-v2 in a Web Worker, downloaded once. The default: its first load
-    /// takes about 0.4 s here (`make bench`), well under the 3 s that would keep the
-    /// hashed one first, and its answers are right far more often (`tests/answers.rs`).
+    /// from this machine's server takes about 0.4 s (`make bench`), under the 3 s that
+    /// would keep the hashed one first, and its answers are right far more often
+    /// (`tests/answers.rs`).
     #[default]
     MiniLm,
 }

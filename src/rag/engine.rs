@@ -126,7 +126,8 @@ impl Engine {
 
     /// The passages for a query given as text and as its vector, as the pipeline and
     /// the agent's tool retrieve them.
-    /// (Each step is traced by `pipeline::retrieve`; this is the same, untraced.)
+    /// Untraced: `pipeline::retrieve` runs the same two steps, [`Engine::candidates`] and
+    /// `rerank`, each in its span.
     pub fn retrieve(&self, query: &str, query_vec: &[f32], opts: AskOptions<'_>) -> Vec<Hit> {
         let candidates = self.candidates(query, query_vec, opts);
         rerank(&self.index, query, &candidates, opts.top_k)

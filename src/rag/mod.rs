@@ -2,7 +2,8 @@
 //!
 //! - [`corpus`]: markdown documents → [`corpus::Section`]s with stable ids.
 //! - [`text`]: sentence splitting and tokenising shared by everything below.
-//! - [`embed`]: [`embed::HashEmbedder`], the local deterministic embedder.
+//! - [`embed`]: the local embedders' names and calibration ([`embed::LocalEmbedder`]),
+//!   and [`embed::HashEmbedder`], the deterministic hashed one.
 //! - [`chunk`]: semantic chunking into [`chunk::Chunk`]s.
 //! - [`index`]: dense, BM25 and hybrid retrieval over an [`index::Index`].
 //! - [`rerank`]: the reranker: retrieval's 20 candidates → the best 5, with reasons.
@@ -12,7 +13,8 @@
 //! - [`engine`]: [`engine::Engine`], a corpus indexed and ready to answer.
 //! - [`pipeline`] and [`agent`]: the traced RAG pipeline and ReAct agent.
 //! - [`replay`]: a recorded model call sent again, as a trace linked to the original.
-//! - [`eval`]: the bundled query set and retrieval metrics (hit@k, MRR).
+//! - [`eval`]: the question sets' format, retrieval metrics (hit@k, MRR) and whether
+//!   an answer states a fact.
 //! - [`vectors`]: vectors computed ahead of time (the handbook under MiniLM), by text.
 //! - [`demo`]: the error-path demo (an empty query and a failing retriever).
 

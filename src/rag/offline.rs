@@ -1,4 +1,4 @@
-//! The offline models, running in the page with no key and no network:
+//! The offline models, running in the page with no key and no server of their own:
 //! - [`HashEmbedder`] as an [`Embedder`];
 //! - [`OfflineChat`], a deterministic stand-in for a chat model. Given a RAG prompt it
 //!   answers extractively from the context passages; given a ReAct conversation it

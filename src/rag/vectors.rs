@@ -82,6 +82,14 @@ impl Precomputed {
         let (name_len, dim, count) = (reader.u32()?, reader.u32()?, reader.u32()?);
         let model = String::from_utf8(reader.take(name_len)?.to_vec())
             .map_err(|_| VectorFileError::NotAVectorFile)?;
+        // The header is checked against the bytes before anything is allocated for it.
+        let entry = dim
+            .checked_mul(4)
+            .and_then(|v| v.checked_add(8))
+            .ok_or(VectorFileError::Truncated)?;
+        if count.checked_mul(entry) != Some(reader.0.len()) {
+            return Err(VectorFileError::Truncated);
+        }
         let mut by_text = HashMap::with_capacity(count);
         for _ in 0..count {
             let k = u64::from_le_bytes(reader.take(8)?.try_into().expect("8 bytes"));

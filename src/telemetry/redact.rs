@@ -22,7 +22,7 @@ pub const REDACTED: &str = "__REDACTED__";
 #[serde(default)]
 pub struct Redaction {
     /// `input.value`, all input messages and embedding texts (and the copies of
-    /// the question: `retrieval.query`, `generation.question`).
+    /// the question: `retrieval.query`, `reranker.query`, `generation.question`).
     pub hide_inputs: bool,
     /// `output.value`, all output messages and what the agent's model wrote
     /// (`agent.thought`, `agent.action_input`).
@@ -51,7 +51,10 @@ impl Redaction {
         );
         let inputs = matches!(
             key,
-            semconv::INPUT_VALUE | semconv::RETRIEVAL_QUERY | semconv::GENERATION_QUESTION
+            semconv::INPUT_VALUE
+                | semconv::RETRIEVAL_QUERY
+                | semconv::RERANKER_QUERY
+                | semconv::GENERATION_QUESTION
         );
         let vectors =
             key.starts_with("embedding.embeddings.") && key.ends_with(".embedding.vector");
@@ -114,6 +117,7 @@ mod tests {
             "embedding.embeddings.0.embedding.vector",
             "llm.model_name",
             "retrieval.query",
+            "reranker.query",
             "agent.thought",
         ];
         let hidden = |r: Redaction| {
@@ -132,7 +136,8 @@ mod tests {
                 "input.value",
                 "llm.input_messages.0.message.content",
                 "embedding.embeddings.0.embedding.text",
-                "retrieval.query"
+                "retrieval.query",
+                "reranker.query"
             ]
         );
         assert_eq!(

@@ -118,10 +118,13 @@ fn BenchResults(rows: RwSignal<Vec<BenchRow>>) -> impl IntoView {
     let summary = move || {
         rows.with(|r| {
             let s = BenchSummary::of(r);
+            let facts = s
+                .fact_in_answer
+                .map_or("n/a (outputs hidden)".to_string(), |f| format!("{:.0} %", f * 100.0));
             let cost = s.cost.label().map(|c| format!(" · cost {c}")).unwrap_or_default();
             format!(
-                "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · fact in answer {:.0} % · p50 {:.2} ms · p95 {:.2} ms{cost}",
-                r.len(), s.metrics.hit_at_1, s.metrics.hit_at_3, s.metrics.hit_at_5, s.metrics.mrr, s.fact_in_answer * 100.0, s.p50_ms, s.p95_ms
+                "{} questions · hit@1 {:.2} · hit@3 {:.2} · hit@5 {:.2} · MRR {:.2} · fact in answer {} · p50 {:.2} ms · p95 {:.2} ms{cost}",
+                r.len(), s.metrics.hit_at_1, s.metrics.hit_at_3, s.metrics.hit_at_5, s.metrics.mrr, facts, s.p50_ms, s.p95_ms
             )
         })
     };
@@ -154,7 +157,9 @@ fn BenchRowView(row: BenchRow) -> impl IntoView {
             <td class="num">{format!("{:.2}", row.generation_ms)}</td>
             <td class="num">{format!("{:.2}", row.total_ms)}</td>
             <td class="num">{rank}</td>
-            <td class="fact">{if row.fact_in_answer { "yes" } else { "no" }}</td>
+            <td class="fact" title="n/a: the answer is hidden (Hide outputs) or was not recorded">
+                {match row.fact_in_answer { Some(true) => "yes", Some(false) => "no", None => "n/a" }}
+            </td>
         </tr>
     }
 }

@@ -113,14 +113,19 @@ impl ModelChoice {
         Ok(neural)
     }
 
-    /// The neural embedder to ask with, `None` for the hashed one; waits until the
-    /// handbook's vectors are in (a moment after MiniLM is chosen).
-    pub async fn neural_ready(&self) -> Result<Option<Neural>, String> {
-        if self.local.get_untracked() != LocalEmbedder::MiniLm {
+    /// The neural embedder to ask with: `None` for the hashed one, or when `remote`
+    /// embeds itself. Waits until the handbook's vectors are in (a moment after MiniLM
+    /// starts), for 10 s at most: without them the worker embeds the handbook instead.
+    pub async fn neural_ready(&self, remote: Option<&Remote>) -> Result<Option<Neural>, String> {
+        let remote_embeds = remote.is_some_and(|r| !r.config.local_embeddings());
+        if self.local.get_untracked() != LocalEmbedder::MiniLm || remote_embeds {
             return Ok(None);
         }
         let neural = self.neural()?;
-        while !self.handbook_vectors.get_untracked() {
+        for _ in 0..500 {
+            if self.handbook_vectors.get_untracked() {
+                break;
+            }
             gloo_timers::future::TimeoutFuture::new(20).await;
         }
         Ok(Some(neural))
@@ -242,7 +247,7 @@ impl ModelChoice {
         };
         match OpenAiConfig::parse(&self.settings.get(), &self.api_key.get()) {
             Ok(None) => format!(
-                "Offline: {local} and {CHAT_MODEL_NAME}, running in WebAssembly in this page. No API key, no network."
+                "Offline: {local} and {CHAT_MODEL_NAME}, running in WebAssembly in this page. No API key; nothing leaves the page."
             ),
             Ok(Some(c)) => {
                 let mut text = if c.local_embeddings() {

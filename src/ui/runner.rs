@@ -54,7 +54,7 @@ impl Runner {
         if remote.is_some() {
             self.models.tie_key();
         }
-        let neural = match self.models.neural_ready().await {
+        let neural = match self.models.neural_ready(remote.as_ref()).await {
             Ok(n) => n,
             Err(e) => return not_started(format!("{e}: choose Local hashed in Models to go on.")),
         };
@@ -94,10 +94,20 @@ impl Runner {
         if remote.is_some() {
             self.models.tie_key();
         }
+        let neural = self
+            .models
+            .neural_ready(remote.as_ref())
+            .await
+            .map_err(|e| format!("{e}: choose Local hashed in Models to go on."))?;
+        let local = match &neural {
+            None => Local::Hashed,
+            Some(n) => Local::Neural(n.as_ref()),
+        };
         let session = self.session.get_value();
         let replayed = session
             .replay(
                 remote.as_ref(),
+                local,
                 &messages,
                 temperature,
                 original,

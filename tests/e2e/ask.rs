@@ -10,7 +10,7 @@ async fn rag_question_shows_its_answer_and_spans() {
     assert!(page
         .text("#models-label")
         .await
-        .contains("No API key, no network"));
+        .contains("No API key; nothing leaves the page"));
     page.ask(SEED_QUESTION, "rag", true).await;
 
     assert!(

