@@ -86,11 +86,60 @@ pub fn extract(
             .filter(|s| s.2 >= lead.2 * KEEP_RATIO)
             .take(MAX_SENTENCES - 1),
     );
-    let text = picked
-        .map(|(pi, _, _, _, s)| format!("{s} [{}]", passages[*pi].id))
+    // (passage index, sentence), each once, a list's items right after its announcement.
+    let mut said: Vec<(usize, &str)> = Vec::new();
+    for &(pi, si, _, _, sentence) in picked {
+        if said.iter().any(|(_, s)| *s == sentence) {
+            continue;
+        }
+        said.push((pi, sentence));
+        if announces_a_list(sentence) {
+            for item in list_after(passages, pi, si) {
+                if !said.iter().any(|(_, s)| *s == item.1) {
+                    said.push(item);
+                }
+            }
+        }
+    }
+    let text = said
+        .iter()
+        .map(|(pi, s)| format!("{s} [{}]", passages[*pi].id))
         .collect::<Vec<_>>()
         .join(" ");
     Extract { text, found: true }
+}
+
+/// Items of a list the answer includes at most.
+const MAX_LIST_ITEMS: usize = 7;
+
+/// "… the following requirements is met.", "… apply:": the sentences after it are the
+/// answer's substance (a list's items), not a sentence alone.
+fn announces_a_list(sentence: &str) -> bool {
+    sentence.ends_with(':') || text::words(sentence).iter().any(|w| w == "following")
+}
+
+/// The sentences after sentence `si` of passage `pi`, read on into the section's next
+/// chunk (`<section>:<n + 1>`) when it was retrieved too, as a list crosses chunks.
+fn list_after(passages: &[Passage], pi: usize, si: usize) -> Vec<(usize, &str)> {
+    let mut items = Vec::new();
+    let (mut at, mut skip) = (pi, si + 1);
+    loop {
+        for sentence in text::sentences(&passages[at].text).into_iter().skip(skip) {
+            if items.len() == MAX_LIST_ITEMS {
+                return items;
+            }
+            items.push((at, sentence));
+        }
+        let next = passages[at].id.rsplit_once(':').and_then(|(section, n)| {
+            let n: usize = n.parse().ok()?;
+            let id = format!("{section}:{}", n + 1);
+            passages.iter().position(|p| p.id == id)
+        });
+        match next {
+            Some(n) => (at, skip) = (n, 0),
+            None => return items,
+        }
+    }
 }
 
 /// The hashed embedder's cosine to `question`, for [`extract`].
@@ -193,6 +242,36 @@ mod tests {
         assert!(e.found);
         assert!(e.text.contains("30 working days"), "{}", e.text);
         assert!(e.text.contains("[intl:1]"));
+    }
+
+    #[test]
+    fn a_list_is_answered_with_its_items_across_chunks() {
+        let ps = [
+            passage(
+                "gm:2",
+                "A case can only be opened when every one of the following requirements is met. \
+                 The request is submitted at least 6 weeks before the start date.",
+            ),
+            passage(
+                "travel:1",
+                "Book flights through the portal for every trip.",
+            ),
+            passage(
+                "gm:3",
+                "The employee has 12 months of continuous service. The manager approves it.",
+            ),
+        ];
+        let q = "Which requirements must a case meet before it is opened?";
+        let e = extract(q, &ps, &hashed_similarity(q), 0.0);
+        assert!(
+            e.text.starts_with("A case can only be opened")
+                && e.text.contains("6 weeks before the start date. [gm:2]")
+                && e.text.contains("12 months of continuous service. [gm:3]")
+                && e.text.contains("The manager approves it. [gm:3]")
+                && !e.text.contains("[travel:1]"),
+            "{}",
+            e.text
+        );
     }
 
     #[test]
