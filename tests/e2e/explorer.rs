@@ -147,18 +147,12 @@ async fn a_long_waterfall_keeps_the_cursor_in_view() {
             == true
     })
     .await;
-    // The cursor's row, once laid out (a scroll re-lays the window out).
-    page.wait_for(|p| async move {
-        !p.text("#waterfall .wf-row.cursor .wf-name")
-            .await
-            .is_empty()
-    })
-    .await;
-    let cursor = page.text("#waterfall .wf-row.cursor .wf-name").await;
+    // Enter opens the span under the cursor. Both are read once the page has settled:
+    // a scroll re-lays the window's rows out, so a name read mid-way can be stale.
     page.press("#waterfall", Key::Enter).await;
-    page.wait_for(|p| {
-        let cursor = cursor.clone();
-        async move { p.text("#details h2").await == format!("Span: {cursor}") }
+    page.wait_for(|p| async move {
+        let cursor = p.text("#waterfall .wf-row.cursor .wf-name").await;
+        !cursor.is_empty() && p.text("#details h2").await == format!("Span: {cursor}")
     })
     .await;
     page.assert_clean_console().await;
