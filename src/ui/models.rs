@@ -77,9 +77,18 @@ impl ModelChoice {
                 "Settings apply to this page but were not saved: {e}."
             )));
         }
-        if local == LocalEmbedder::MiniLm {
-            if let Err(e) = self.neural() {
-                self.neural_state.set(Some(WorkerState::Failed(e)));
+        match local {
+            LocalEmbedder::MiniLm => {
+                if let Err(e) = self.neural() {
+                    self.neural_state.set(Some(WorkerState::Failed(e)));
+                }
+            }
+            // The worker (and its 90 MB of weights) goes; choosing MiniLM again loads it
+            // from the browser's cache. A question in flight keeps its own handle.
+            LocalEmbedder::Hashed => {
+                self.neural.set_value(None);
+                self.neural_state.set(None);
+                self.handbook_vectors.set(false);
             }
         }
     }
@@ -100,6 +109,7 @@ impl ModelChoice {
         let neural = Rc::new(Cached::new(Precomputed::new(MINILM), worker));
         self.neural.set_value(Some(neural.clone()));
         let (cache, ready, status) = (neural.clone(), self.handbook_vectors, self.status);
+        let slot = self.neural;
         leptos::task::spawn_local(async move {
             match handbook_vectors().await {
                 Ok(known) => cache.remember(known),
@@ -108,7 +118,10 @@ impl ModelChoice {
                     "The handbook's MiniLM vectors could not be loaded ({e}); they are computed in this page instead."
                 ))),
             }
-            ready.set(true);
+            // Only for the worker still chosen (not one dropped meanwhile).
+            if slot.with_value(|n| n.as_ref().is_some_and(|n| Rc::ptr_eq(n, &cache))) {
+                ready.set(true);
+            }
         });
         Ok(neural)
     }
