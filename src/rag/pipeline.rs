@@ -337,30 +337,19 @@ fn rerank_traced(
     span.set(sc::RERANKER_MODEL_NAME, rerank::MODEL_NAME);
     span.set(sc::RERANKER_TOP_K, top_k as i64);
     span.set(sc::INPUT_VALUE, query.to_string());
-    for (i, hit) in candidates.iter().enumerate() {
+    // A document as both lists record it: id, content and score under `key`.
+    let document = |key: fn(usize, &str) -> String, i: usize, hit: &Hit| {
         let chunk = &engine.index.chunks[hit.chunk];
-        span.set(sc::reranker_input_document(i, "id"), chunk.id.clone());
-        span.set(
-            sc::reranker_input_document(i, "content"),
-            chunk.text.clone(),
-        );
-        span.set(
-            sc::reranker_input_document(i, "score"),
-            f64::from(hit.score),
-        );
+        span.set(key(i, "id"), chunk.id.clone());
+        span.set(key(i, "content"), chunk.text.clone());
+        span.set(key(i, "score"), f64::from(hit.score));
+    };
+    for (i, hit) in candidates.iter().enumerate() {
+        document(sc::reranker_input_document, i, hit);
     }
     let ranked = rerank(&engine.index, query, candidates, top_k);
     for (i, r) in ranked.iter().enumerate() {
-        let chunk = &engine.index.chunks[r.hit.chunk];
-        span.set(sc::reranker_output_document(i, "id"), chunk.id.clone());
-        span.set(
-            sc::reranker_output_document(i, "content"),
-            chunk.text.clone(),
-        );
-        span.set(
-            sc::reranker_output_document(i, "score"),
-            f64::from(r.hit.score),
-        );
+        document(sc::reranker_output_document, i, &r.hit);
         span.set(
             sc::reranker_output_document(i, "metadata"),
             serde_json::json!({
