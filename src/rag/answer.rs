@@ -33,9 +33,12 @@ pub struct Extract {
 ///
 /// A sentence scores by its closeness to the question (`similarity` and shared terms),
 /// its passage's similarity (retrieval already judged the whole passage, which says
-/// more than one sentence does), and, when the question asks for an amount, a time or a limit,
-/// whether it states a number. The best sentence leads; up to two close seconds from
-/// the best passages follow it, so the answer stays short.
+/// more than one sentence does), when the question asks for an amount, a time or a limit,
+/// whether it states a number, and when it asks for requirements or consequences,
+/// whether it announces a list. The best sentence leads; up to two close seconds from
+/// the best passages follow it, so the answer stays short. A lead that announces a list
+/// is answered with the list's items alone, and a sentence whose successor refers back
+/// to it ("They are still expected to …") brings that successor along.
 pub fn extract(
     question: &str,
     passages: &[Passage],
@@ -44,6 +47,7 @@ pub fn extract(
 ) -> Extract {
     let q_terms = text::terms(question);
     let wants_number = asks_for_a_number(question);
+    let wants_list = asks_for_a_list(question);
     let best_similarity = passages.iter().map(|p| p.similarity).fold(0.0, f32::max);
     // (passage index, sentence index, score, closeness, sentence)
     let mut scored: Vec<(usize, usize, f32, f32, &str)> = Vec::new();
@@ -63,10 +67,15 @@ pub fn extract(
             } else {
                 0.0
             };
+            let list = if wants_list && announces_a_list(s) {
+                LIST_BONUS
+            } else {
+                0.0
+            };
             scored.push((
                 pi,
                 si,
-                closeness + PRIOR_WEIGHT * prior + number,
+                closeness + PRIOR_WEIGHT * prior + number + list,
                 closeness,
                 s,
             ));
@@ -80,24 +89,37 @@ pub fn extract(
             found: false,
         };
     };
+    // A list's announcement with its items is a whole answer.
+    let seconds = if announces_a_list(lead.4) {
+        0
+    } else {
+        MAX_SENTENCES - 1
+    };
     let picked = std::iter::once(lead).chain(
         scored[1..]
             .iter()
             .filter(|s| s.2 >= lead.2 * KEEP_RATIO)
-            .take(MAX_SENTENCES - 1),
+            .take(seconds),
     );
-    // (passage index, sentence), each once, a list's items right after its announcement.
+    // (passage index, sentence), each once, a list's items (or a sentence that refers
+    // back) right after the sentence they belong to.
     let mut said: Vec<(usize, &str)> = Vec::new();
     for &(pi, si, _, _, sentence) in picked {
         if said.iter().any(|(_, s)| *s == sentence) {
             continue;
         }
         said.push((pi, sentence));
-        if announces_a_list(sentence) {
-            for item in list_after(passages, pi, si) {
-                if !said.iter().any(|(_, s)| *s == item.1) {
-                    said.push(item);
-                }
+        let belonging = if announces_a_list(sentence) {
+            following(passages, pi, si, MAX_LIST_ITEMS)
+        } else {
+            following(passages, pi, si, 1)
+                .into_iter()
+                .filter(|(_, next)| refers_back(next))
+                .collect()
+        };
+        for item in belonging {
+            if !said.iter().any(|(_, s)| *s == item.1) {
+                said.push(item);
             }
         }
     }
@@ -118,14 +140,25 @@ fn announces_a_list(sentence: &str) -> bool {
     sentence.ends_with(':') || text::words(sentence).iter().any(|w| w == "following")
 }
 
-/// The sentences after sentence `si` of passage `pi`, read on into the section's next
-/// chunk (`<section>:<n + 1>`) when it was retrieved too, as a list crosses chunks.
-fn list_after(passages: &[Passage], pi: usize, si: usize) -> Vec<(usize, &str)> {
+/// "They are still expected to attend …", "This has to be agreed …": a sentence that
+/// opens by pointing back at the one before it, so it only reads right after it.
+fn refers_back(sentence: &str) -> bool {
+    let first = text::words(sentence).into_iter().next().unwrap_or_default();
+    matches!(
+        first.as_str(),
+        "they" | "this" | "these" | "it" | "that" | "those" | "such" | "however" | "otherwise"
+    )
+}
+
+/// Up to `max` sentences after sentence `si` of passage `pi`, read on into the
+/// section's next chunk (`<section>:<n + 1>`) when it was retrieved too, as a list (or
+/// a paragraph) crosses chunks.
+fn following(passages: &[Passage], pi: usize, si: usize, max: usize) -> Vec<(usize, &str)> {
     let mut items = Vec::new();
     let (mut at, mut skip) = (pi, si + 1);
     loop {
         for sentence in text::sentences(&passages[at].text).into_iter().skip(skip) {
-            if items.len() == MAX_LIST_ITEMS {
+            if items.len() == max {
                 return items;
             }
             items.push((at, sentence));
@@ -153,6 +186,39 @@ const PRIOR_WEIGHT: f32 = 0.35;
 
 /// What a number is worth to a question that asks for one.
 const NUMBER_BONUS: f32 = 0.15;
+
+/// What announcing a list is worth to a question that asks for one: the announcement
+/// ("the following consequences apply") rarely shares the question's words, its items do
+/// the answering.
+const LIST_BONUS: f32 = 0.3;
+
+/// Questions after several things at once: requirements, conditions, consequences,
+/// steps, "what happens if …", "what do I need to …".
+fn asks_for_a_list(question: &str) -> bool {
+    let words = text::words(question);
+    let plural_ask = words.iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "requirements"
+                | "conditions"
+                | "consequences"
+                | "steps"
+                | "criteria"
+                | "eligibility"
+                | "eligible"
+                | "rules"
+        )
+    });
+    let what_happens = words
+        .windows(2)
+        .any(|p| p[0] == "what" && p[1] == "happens");
+    let what_to_do = words.iter().position(|w| w == "what").is_some_and(|at| {
+        words[at..]
+            .windows(2)
+            .any(|p| matches!(p[0].as_str(), "need" | "have") && p[1] == "to")
+    });
+    plural_ask || what_happens || what_to_do
+}
 
 /// Questions after an amount, a duration, a date or a limit: "how many", "how long",
 /// "by when", "what is the limit", "maximum", "deadline", and the like.
@@ -269,6 +335,60 @@ mod tests {
                 && e.text.contains("12 months of continuous service. [gm:3]")
                 && e.text.contains("The manager approves it. [gm:3]")
                 && !e.text.contains("[travel:1]"),
+            "{}",
+            e.text
+        );
+    }
+
+    #[test]
+    fn a_question_after_consequences_is_answered_by_the_list_alone() {
+        let ps = [
+            passage(
+                "intl:2",
+                "Each employee may work abroad for up to 30 working days per year. \
+                 A single stay lasts at most 15 consecutive working days.",
+            ),
+            passage(
+                "intl:4",
+                "If you go over the international work limit, the following consequences apply. \
+                 Payroll may withhold tax in the host country. \
+                 Access to company systems is suspended.",
+            ),
+        ];
+        let q = "What happens if I exceed the international work limit?";
+        let e = extract(q, &ps, &hashed_similarity(q), 0.0);
+        assert!(
+            e.text
+                .starts_with("If you go over the international work limit")
+                && e.text
+                    .contains("Access to company systems is suspended. [intl:4]")
+                && !e.text.contains("[intl:2]"),
+            "{}",
+            e.text
+        );
+    }
+
+    #[test]
+    fn a_sentence_that_refers_back_follows_the_one_it_refers_to() {
+        let ps = [
+            passage(
+                "remote:2",
+                "Hybrid teams work from the office two days a week. \
+                 Employees hired into a fully remote role are exempt from office days.",
+            ),
+            passage(
+                "remote:3",
+                "They are still expected to attend the quarterly team gathering in person. \
+                 Desks are booked in the desk booking app.",
+            ),
+        ];
+        let q = "I was hired as fully remote. Am I exempt from office days?";
+        let e = extract(q, &ps, &hashed_similarity(q), 0.0);
+        assert!(
+            e.text
+                .starts_with("Employees hired into a fully remote role")
+                && e.text
+                    .contains("exempt from office days. [remote:2] They are still expected"),
             "{}",
             e.text
         );
