@@ -15,7 +15,7 @@ cargo clippy --workspace --all-targets --quiet -- -D warnings
 step "clippy (wasm32)"
 # Benches are native-only (they time things with std::time and talk HTTP with ureq).
 cargo clippy -p ragtrace --lib --bins --tests --target wasm32-unknown-unknown --quiet -- -D warnings
-cargo clippy -p minilm-worker --target wasm32-unknown-unknown --quiet -- -D warnings
+cargo clippy -p minilm-worker -p minilm --target wasm32-unknown-unknown --quiet -- -D warnings
 step "release build of the page (dist/)"
 trunk build --release
 step "native tests and end-to-end tests of dist/ in headless Chromium"

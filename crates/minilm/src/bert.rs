@@ -6,9 +6,10 @@
 //! token attends to every other, exactly as in an unpadded batch of one.
 
 use candle_core::{DType, Module, Tensor};
-use candle_nn::{Embedding, LayerNorm, Linear};
+use candle_nn::{Embedding, LayerNorm};
 
-use crate::weights::Tensors;
+use crate::int8::Int8Linear;
+use crate::weights::{Tensors, Weight};
 use crate::MiniLmError;
 
 /// all-MiniLM-L6-v2's shape (its `config.json`).
@@ -38,37 +39,55 @@ pub struct Bert {
     layers: Vec<Layer>,
 }
 
-/// Takes the tensors of a BERT checkpoint by their Hugging Face names.
-struct Names<'a>(&'a Tensors);
+/// A linear layer over the published file's f32 weights or the asset's int8 rows.
+enum Linear {
+    F32(candle_nn::Linear),
+    Int8(Int8Linear),
+}
 
-impl Names<'_> {
-    fn get(&self, name: &str) -> Result<Tensor, MiniLmError> {
+impl Module for Linear {
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Linear::F32(l) => l.forward(x),
+            Linear::Int8(l) => l.forward(x),
+        }
+    }
+}
+
+/// Takes the tensors of a BERT checkpoint by their Hugging Face names, each once.
+struct Names(Tensors);
+
+impl Names {
+    fn take(&mut self, name: &str) -> Result<Weight, MiniLmError> {
         self.0
-            .get(name)
-            .cloned()
+            .remove(name)
             .ok_or_else(|| MiniLmError::Weights(format!("the model file has no {name}")))
     }
-    fn linear(&self, prefix: &str) -> Result<Linear, MiniLmError> {
-        Ok(Linear::new(
-            self.get(&format!("{prefix}.weight"))?,
-            Some(self.get(&format!("{prefix}.bias"))?),
-        ))
+    fn get(&mut self, name: &str) -> Result<Tensor, MiniLmError> {
+        self.take(name)?.to_f32()
     }
-    fn norm(&self, prefix: &str) -> Result<LayerNorm, MiniLmError> {
+    fn linear(&mut self, prefix: &str) -> Result<Linear, MiniLmError> {
+        let bias = self.get(&format!("{prefix}.bias"))?;
+        Ok(match self.take(&format!("{prefix}.weight"))? {
+            Weight::F32(w) => Linear::F32(candle_nn::Linear::new(w, Some(bias))),
+            Weight::Int8(rows) => Linear::Int8(Int8Linear::new(rows, bias.to_vec1()?)),
+        })
+    }
+    fn norm(&mut self, prefix: &str) -> Result<LayerNorm, MiniLmError> {
         Ok(LayerNorm::new(
             self.get(&format!("{prefix}.weight"))?,
             self.get(&format!("{prefix}.bias"))?,
             LAYER_NORM_EPS,
         ))
     }
-    fn embedding(&self, name: &str) -> Result<Embedding, MiniLmError> {
+    fn embedding(&mut self, name: &str) -> Result<Embedding, MiniLmError> {
         Ok(Embedding::new(self.get(name)?, HIDDEN))
     }
 }
 
 impl Bert {
-    pub fn new(tensors: &Tensors) -> Result<Self, MiniLmError> {
-        let w = Names(tensors);
+    pub fn new(tensors: Tensors) -> Result<Self, MiniLmError> {
+        let mut w = Names(tensors);
         let layers = (0..LAYERS)
             .map(|i| {
                 let p = format!("encoder.layer.{i}");

@@ -5,11 +5,13 @@
 //! - [`tokenizer`]: WordPiece over the model's `tokenizer.json`, ids equal to Hugging Face's.
 //! - [`bert`]: the 6-layer encoder and the mean-pooled, normalised sentence vector.
 //! - [`weights`]: the original f32 file, or the page's int8 asset made by [`quantize`].
+//! - [`int8`]: the asset's linear layers, multiplied in integers.
 //!
 //! [`MiniLm`] ties them together: text in, 384 floats out, equal to sentence-transformers'
 //! vectors to a cosine of 0.99 or better (`tests/reference.rs`).
 
 pub mod bert;
+pub mod int8;
 pub mod tokenizer;
 pub mod weights;
 
@@ -57,7 +59,7 @@ impl MiniLm {
             .ok_or_else(|| MiniLmError::Tokenizer("the model file carries no tokenizer".into()))?;
         Ok(MiniLm {
             tokenizer: tokenizer::WordPiece::from_json(&tokenizer)?,
-            bert: bert::Bert::new(&tensors)?,
+            bert: bert::Bert::new(tensors)?,
         })
     }
 
@@ -66,7 +68,7 @@ impl MiniLm {
         let (tensors, _) = weights::load(model_safetensors)?;
         Ok(MiniLm {
             tokenizer: tokenizer::WordPiece::from_json(tokenizer_json)?,
-            bert: bert::Bert::new(&tensors)?,
+            bert: bert::Bert::new(tensors)?,
         })
     }
 

@@ -1,6 +1,7 @@
-//! The model's weights as tensors, read from the original `model.safetensors` (f32) or
+//! The model's weights, read from the original `model.safetensors` (f32 tensors) or
 //! from the page's asset: the same file format with every matrix stored as int8 rows
-//! and one f32 scale per row (`<name>.scale`), a quarter of the size.
+//! and one f32 scale per row (`<name>.scale`), a quarter of the size. The asset's
+//! matrices stay int8 ([`Weight::Int8`]) for [`crate::int8::Int8Linear`].
 //!
 //! Symmetric per-row int8 keeps each row's largest weight exact and the rest within
 //! half a step (1/254 of that row's range); `tests/reference.rs` measures what it
@@ -12,6 +13,7 @@ use candle_core::{Device, Tensor};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 
+use crate::int8::Int8Rows;
 use crate::MiniLmError;
 
 /// Metadata key holding the tokenizer's `tokenizer.json` inside the asset.
@@ -21,8 +23,34 @@ const FORMAT_KEY: &str = "format";
 /// Bump when [`quantize`]'s output changes: the page's worker names its cache after it.
 pub const FORMAT: &str = "ragtrace-minilm-int8-v1";
 
-/// Tensors by name, as f32 on the CPU.
-pub type Tensors = HashMap<String, Tensor>;
+/// One tensor of the file.
+pub enum Weight {
+    /// f32 on the CPU: every tensor of the published file, the asset's vectors.
+    F32(Tensor),
+    /// The asset's matrices, as stored.
+    Int8(Int8Rows),
+}
+
+impl Weight {
+    /// As f32: int8 rows multiplied back by their scales.
+    pub fn to_f32(&self) -> Result<Tensor, MiniLmError> {
+        match self {
+            Weight::F32(t) => Ok(t.clone()),
+            Weight::Int8(m) => {
+                let values = m
+                    .values
+                    .iter()
+                    .enumerate()
+                    .map(|(i, q)| f32::from(*q) * m.scales[i / m.cols])
+                    .collect();
+                Ok(Tensor::from_vec(values, (m.rows, m.cols), &Device::Cpu)?)
+            }
+        }
+    }
+}
+
+/// The file's tensors by name.
+pub type Tensors = HashMap<String, Weight>;
 
 /// Writes the asset: the matrices of `model_safetensors` as int8 rows with scales, the
 /// vectors (biases, norms) as f32, and `tokenizer_json` in the metadata. Tensors the
@@ -83,8 +111,8 @@ fn f32s(view: &TensorView) -> Vec<f32> {
         .collect()
 }
 
-/// Reads either file: f32 tensors as they are, int8 ones multiplied back by their
-/// scales. Also returns the tokenizer JSON when the file carries it (the asset does).
+/// Reads either file: f32 tensors as they are, int8 ones with their scales. Also
+/// returns the tokenizer JSON when the file carries it (the asset does).
 pub fn load(bytes: &[u8]) -> Result<(Tensors, Option<String>), MiniLmError> {
     let (_, header) = SafeTensors::read_metadata(bytes)?;
     let metadata = header.metadata().clone().unwrap_or_default();
@@ -102,8 +130,8 @@ pub fn load(bytes: &[u8]) -> Result<(Tensors, Option<String>), MiniLmError> {
         if name.ends_with(".scale") {
             continue;
         }
-        let values = match view.dtype() {
-            Dtype::F32 => f32s(&view),
+        let weight = match view.dtype() {
+            Dtype::F32 => Weight::F32(Tensor::from_vec(f32s(&view), view.shape(), &Device::Cpu)?),
             Dtype::I8 => {
                 let scales = f32s(&file.tensor(&format!("{name}.scale"))?);
                 let (rows, cols) = match view.shape() {
@@ -120,16 +148,16 @@ pub fn load(bytes: &[u8]) -> Result<(Tensors, Option<String>), MiniLmError> {
                         scales.len()
                     )));
                 }
-                view.data()
-                    .iter()
-                    .enumerate()
-                    .map(|(i, q)| f32::from(*q as i8) * scales[i / cols])
-                    .collect()
+                Weight::Int8(Int8Rows {
+                    rows,
+                    cols,
+                    values: view.data().iter().map(|q| i16::from(*q as i8)).collect(),
+                    scales,
+                })
             }
             _ => continue,
         };
-        let tensor = Tensor::from_vec(values, view.shape(), &Device::Cpu)?;
-        tensors.insert(name, tensor);
+        tensors.insert(name, weight);
     }
     Ok((tensors, metadata.get(TOKENIZER_KEY).cloned()))
 }

@@ -1,0 +1,231 @@
+//! [`Int8Linear`]: a linear layer that multiplies in integers, straight from the
+//! asset's int8 rows. Each token's input row is scaled to 13-bit integers (one scale
+//! per row), each output is an exact integer dot product times the two scales, plus
+//! the bias.
+//!
+//! Why: the encoder's time is its six layers' matrix products, and in the page's
+//! worker an integer dot product does eight multiply-adds per wasm SIMD instruction
+//! (`i32x4.dot_i16x8_s`) where f32 does four in two. Integer sums are exact, so the
+//! page and native code give bit-identical products; 13 bits keep the input error
+//! under 1/16,000 of a row's range (`tests/reference.rs` measures the whole cost).
+
+use candle_core::{Module, Tensor};
+
+/// The largest input integer: 8191 × 127 (an int8 weight) × 1536 (the widest row)
+/// stays under `i32::MAX`, so no dot product can overflow.
+const INPUT_MAX: f32 = 8191.0;
+
+/// A matrix as int8 rows (widened to i16 for the dot product) and a scale per row:
+/// `w[r][c] ≈ values[r * cols + c] * scales[r]`.
+pub struct Int8Rows {
+    pub rows: usize,
+    pub cols: usize,
+    pub values: Vec<i16>,
+    pub scales: Vec<f32>,
+}
+
+/// `x · wᵀ + b` over [`Int8Rows`], as candle's `Linear` computes it over f32.
+pub struct Int8Linear {
+    weight: Int8Rows,
+    bias: Vec<f32>,
+}
+
+impl Int8Linear {
+    pub fn new(weight: Int8Rows, bias: Vec<f32>) -> Self {
+        Int8Linear { weight, bias }
+    }
+
+    /// The outputs of `n` input rows of `cols` floats each, row after row.
+    fn apply(&self, x: &[f32], n: usize) -> Vec<f32> {
+        let Int8Rows {
+            rows,
+            cols,
+            values,
+            scales,
+        } = &self.weight;
+        let mut input = vec![0i16; n * cols];
+        let mut input_scales = vec![0f32; n];
+        for ((row, q), scale) in x
+            .chunks_exact(*cols)
+            .zip(input.chunks_exact_mut(*cols))
+            .zip(&mut input_scales)
+        {
+            let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            *scale = if max > 0.0 { max / INPUT_MAX } else { 1.0 };
+            let inverse = 1.0 / *scale;
+            for (q, v) in q.iter_mut().zip(row) {
+                // Ties to even: one wasm instruction (`f32.nearest`), where `round` is
+                // a library call, on every input of every layer.
+                *q = (v * inverse).round_ties_even() as i16;
+            }
+        }
+        let weight_rows: Vec<&[i16]> = values.chunks_exact(*cols).collect();
+        let input_rows: Vec<&[i16]> = input.chunks_exact(*cols).collect();
+        let mut out = vec![0f32; n * rows];
+        let mut put = |r: usize, t: usize, dot: i32| {
+            out[t * rows + r] = dot as f32 * input_scales[t] * scales[r] + self.bias[r];
+        };
+        // Two weight rows by four input rows at a time: each weight read serves four
+        // products, each input read two.
+        for r in (0..*rows).step_by(2) {
+            let pair = [weight_rows[r], weight_rows[(r + 1).min(rows - 1)]];
+            let pair_rows = (rows - r).min(2);
+            let mut t = 0;
+            while t + 4 <= n {
+                let quad = [
+                    input_rows[t],
+                    input_rows[t + 1],
+                    input_rows[t + 2],
+                    input_rows[t + 3],
+                ];
+                emit(&dots(pair, quad), r, pair_rows, t, &mut put);
+                t += 4;
+            }
+            for (t, row) in input_rows.iter().enumerate().skip(t) {
+                emit(&dots(pair, [row]), r, pair_rows, t, &mut put);
+            }
+        }
+        out
+    }
+}
+
+impl Module for Int8Linear {
+    /// `x` is `(…, cols)`; the result is `(…, rows)`.
+    fn forward(&self, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mut shape = x.dims().to_vec();
+        let cols = shape.pop().unwrap_or_default();
+        if cols != self.weight.cols || self.bias.len() != self.weight.rows {
+            return Err(candle_core::Error::Msg(format!(
+                "an int8 layer of {} inputs was given {cols}",
+                self.weight.cols
+            )));
+        }
+        let n = x.elem_count() / cols.max(1);
+        let values = x.flatten_all()?.to_vec1::<f32>()?;
+        shape.push(self.weight.rows);
+        Tensor::from_vec(self.apply(&values, n), shape, x.device())
+    }
+}
+
+/// Hands the products of weight rows `r..r + pair_rows` with input rows `t..t + T` to
+/// `put(row, input row, product)`.
+fn emit<const T: usize>(
+    products: &[[i32; T]; 2],
+    r: usize,
+    pair_rows: usize,
+    t: usize,
+    put: &mut impl FnMut(usize, usize, i32),
+) {
+    for (k, row) in products.iter().enumerate().take(pair_rows) {
+        for (j, product) in row.iter().enumerate() {
+            put(r + k, t + j, *product);
+        }
+    }
+}
+
+/// The exact integer dot products of two weight rows with `T` input rows, all of one
+/// length: `[[w0·x0, w0·x1, …], [w1·x0, …]]`.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+fn dots<const T: usize>(w: [&[i16]; 2], x: [&[i16]; T]) -> [[i32; T]; 2] {
+    use core::arch::wasm32::*;
+    let cols = w[0].len();
+    assert!(w[1].len() == cols && x.iter().all(|x| x.len() == cols));
+    let mut acc = [[i32x4_splat(0); T]; 2];
+    let mut c = 0;
+    while c + 8 <= cols {
+        // SAFETY: every row holds `cols` i16 (asserted above) and c + 8 <= cols, so
+        // each 16-byte load stays inside its row; wasm allows unaligned loads.
+        unsafe {
+            let w0 = v128_load(w[0].as_ptr().add(c) as *const v128);
+            let w1 = v128_load(w[1].as_ptr().add(c) as *const v128);
+            for t in 0..T {
+                let xt = v128_load(x[t].as_ptr().add(c) as *const v128);
+                acc[0][t] = i32x4_add(acc[0][t], i32x4_dot_i16x8(w0, xt));
+                acc[1][t] = i32x4_add(acc[1][t], i32x4_dot_i16x8(w1, xt));
+            }
+        }
+        c += 8;
+    }
+    let mut out = [[0; T]; 2];
+    for r in 0..2 {
+        for t in 0..T {
+            let a = acc[r][t];
+            out[r][t] = i32x4_extract_lane::<0>(a)
+                + i32x4_extract_lane::<1>(a)
+                + i32x4_extract_lane::<2>(a)
+                + i32x4_extract_lane::<3>(a)
+                + dot(&w[r][c..], &x[t][c..]);
+        }
+    }
+    out
+}
+
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+fn dots<const T: usize>(w: [&[i16]; 2], x: [&[i16]; T]) -> [[i32; T]; 2] {
+    w.map(|w| x.map(|x| dot(w, x)))
+}
+
+/// One exact dot product; sixteen independent sums so that the compiler vectorises
+/// it. The sums cannot overflow ([`INPUT_MAX`]); wrapping adds only spare them the
+/// checks a debug build would make, which stop vectorisation.
+fn dot(a: &[i16], b: &[i16]) -> i32 {
+    let mut lanes = [0i32; 16];
+    let (a_blocks, b_blocks) = (a.chunks_exact(16), b.chunks_exact(16));
+    let mut rest = 0i32;
+    for (x, y) in a_blocks.remainder().iter().zip(b_blocks.remainder()) {
+        rest = rest.wrapping_add(i32::from(*x) * i32::from(*y));
+    }
+    for (x, y) in a_blocks.zip(b_blocks) {
+        for i in 0..16 {
+            lanes[i] = lanes[i].wrapping_add(i32::from(x[i]) * i32::from(y[i]));
+        }
+    }
+    lanes.iter().fold(rest, |sum, lane| sum.wrapping_add(*lane))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn products_match_f32_within_the_quantisation_step() {
+        let (rows, cols) = (3, 40);
+        let w: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
+            .collect();
+        let x: Vec<f32> = (0..2 * cols)
+            .map(|i| ((i * 13 % 17) as f32 - 8.0) / 3.0)
+            .collect();
+        let mut values = Vec::new();
+        let mut scales = Vec::new();
+        for row in w.chunks_exact(cols) {
+            let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            scales.push(max / 127.0);
+            values.extend(row.iter().map(|v| (v / (max / 127.0)).round() as i16));
+        }
+        let layer = Int8Linear::new(
+            Int8Rows {
+                rows,
+                cols,
+                values,
+                scales,
+            },
+            vec![0.5, -1.0, 2.0],
+        );
+        let got = layer.apply(&x, 2);
+        for t in 0..2 {
+            for r in 0..rows {
+                let exact: f32 = (0..cols)
+                    .map(|c| x[t * cols + c] * w[r * cols + c])
+                    .sum::<f32>()
+                    + [0.5, -1.0, 2.0][r];
+                let err = (got[t * rows + r] - exact).abs();
+                assert!(
+                    err < 0.05 * exact.abs().max(1.0),
+                    "{} vs {exact}",
+                    got[t * rows + r]
+                );
+            }
+        }
+    }
+}
