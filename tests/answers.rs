@@ -67,7 +67,9 @@ fn grade<E: Embedder>(engine: &Engine, embedder: &E, queries: &[Query], mode: Mo
     let mut weakest_best = f32::MAX;
     for q in queries {
         let query_vec = block_on(embedder.embed(std::slice::from_ref(&q.question))).unwrap();
-        let hits = engine.retrieve(&q.question, &query_vec[0], AskOptions::default());
+        let hits =
+            block_on(engine.retrieve(embedder, &q.question, &query_vec[0], AskOptions::default()))
+                .unwrap();
         ranks.push(rank_of(engine, &hits, &q.section_id));
         let best = hits.iter().map(|h| h.similarity).fold(0.0, f32::max);
         weakest_best = weakest_best.min(best);
@@ -244,7 +246,7 @@ fn answers_hold_the_fact() {
     // floors below are what this build reaches, so a change that loses answers fails.
     for (set, mode, facts) in minilm_facts {
         let floor = match set {
-            "queries.jsonl" => 0.89,
+            "queries.jsonl" => 0.90,
             "questions.jsonl" => 0.80,
             _ => 0.75,
         };

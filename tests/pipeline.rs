@@ -128,10 +128,14 @@ fn rag_question_builds_the_documented_span_tree() {
 
     assert_eq!(attr(retrieval, "retrieval.query").as_deref(), Some(q));
     assert_eq!(attr(retrieval, "retrieval.top_k").as_deref(), Some("5"));
-    assert_eq!(
-        attr(retrieval, "retrieval.result_count").as_deref(),
-        Some("5")
-    );
+    // The reranker's 5, and the rest of any list one of them starts.
+    let count: usize = attr(retrieval, "retrieval.result_count")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(count >= 5);
+    let doc = |i: usize, f: &str| attr(retrieval, &format!("retrieval.documents.{i}.document.{f}"));
+    assert!(doc(count - 1, "id").is_some() && doc(count, "id").is_none());
     let top: f64 = attr(retrieval, "retrieval.top_score")
         .unwrap()
         .parse()
@@ -177,7 +181,7 @@ fn rag_question_builds_the_documented_span_tree() {
     );
     let ranking: serde_json::Value =
         serde_json::from_str(&attr(retrieval, "output.value").unwrap()).unwrap();
-    assert_eq!(ranking.as_array().unwrap().len(), 5);
+    assert_eq!(ranking.as_array().unwrap().len(), count);
     assert_eq!(
         ranking[0]["id"].as_str(),
         attr(retrieval, "retrieval.documents.0.document.id").as_deref()
@@ -192,24 +196,37 @@ fn rag_question_builds_the_documented_span_tree() {
     );
     assert!(attr(rerank, "reranker.input_documents.19.document.id").is_some());
     assert!(attr(rerank, "reranker.input_documents.20.document.id").is_none());
-    for i in 0..5 {
+    // The reranker's output, in order, among the retrieval's documents; what was added
+    // says which chunk's list it carries on.
+    let mut kept_at = 0;
+    for i in 0..count {
+        let metadata: serde_json::Value =
+            serde_json::from_str(&doc(i, "metadata").unwrap()).unwrap();
         let out = |f: &str| {
             attr(
                 rerank,
-                &format!("reranker.output_documents.{i}.document.{f}"),
+                &format!("reranker.output_documents.{kept_at}.document.{f}"),
             )
         };
-        let kept = |f: &str| attr(retrieval, &format!("retrieval.documents.{i}.document.{f}"));
-        assert_eq!(out("id"), kept("id"));
-        assert_eq!(out("score"), kept("score"));
+        if out("id") != doc(i, "id") {
+            let continued = metadata["continues"].as_str().unwrap();
+            assert_eq!(doc(i - 1, "id").as_deref(), Some(continued));
+            continue;
+        }
+        assert_eq!(out("score"), doc(i, "score"));
+        assert!(metadata.get("continues").is_none());
         let why: serde_json::Value = serde_json::from_str(&out("metadata").unwrap()).unwrap();
         for part in ["similarity", "bm25", "heading"] {
             assert!((0.0..=1.0).contains(&why[part].as_f64().unwrap()), "{why}");
         }
+        // The offline embedder runs in the page: the query met every sentence.
+        assert!((-1.0..=1.0).contains(&why["closest_sentence_cosine"].as_f64().unwrap()));
         assert!(why["candidate_rank"]
             .as_u64()
             .is_some_and(|r| (1..=20).contains(&r)));
+        kept_at += 1;
     }
+    assert_eq!(kept_at, 5);
     assert!(attr(rerank, "reranker.output_documents.5.document.id").is_none());
 
     assert_eq!(
@@ -231,8 +248,8 @@ fn rag_question_builds_the_documented_span_tree() {
         Some("extractive-answerer (local)")
     );
     assert_eq!(
-        attr(generation, "generation.context_chunk_count").as_deref(),
-        Some("5")
+        attr(generation, "generation.context_chunk_count"),
+        Some(count.to_string())
     );
     let words: usize = attr(generation, "generation.answer_word_count")
         .unwrap()
@@ -417,7 +434,7 @@ fn benchmark_rows_and_summary_come_from_the_traces() {
     }
     for r in &rows {
         assert!(
-            r.ok && r.result_count == 5 && r.top_score > 0.0 && r.answer_words > 0,
+            r.ok && r.result_count >= 5 && r.top_score > 0.0 && r.answer_words > 0,
             "{r:?}"
         );
         assert!(
@@ -547,7 +564,7 @@ fn span_rows_read_conversations_and_documents() {
     assert_eq!(generation.messages("llm.output_messages")[0].0, "assistant");
     let retrieval = rows.iter().find(|r| r.name == "retrieval").unwrap();
     let docs = retrieval.documents();
-    assert_eq!(docs.len(), 5);
+    assert!(docs.len() >= 5);
     assert!(docs[0].0.starts_with("international-work:") && !docs[0].2.is_empty());
     assert!(docs[0].1.parse::<f64>().unwrap() >= docs[4].1.parse::<f64>().unwrap());
 }

@@ -8,6 +8,7 @@ mod common;
 use pollster::block_on;
 use ragtrace::rag::engine::{Engine, IndexJob};
 use ragtrace::rag::eval::{measure, parse_queries};
+use ragtrace::rag::index::Hit;
 use ragtrace::rag::{embed::HashEmbedder, index::SearchMode};
 use ragtrace::{HANDBOOK_MD, QUERIES_JSONL};
 
@@ -54,6 +55,48 @@ fn hybrid_retrieval_meets_the_quality_bar() {
     let hybrid = measure(&engine, &queries, SearchMode::Hybrid, 5);
     assert!(hybrid.hit_at_5 >= 0.9, "hybrid hit@5 {}", hybrid.hit_at_5);
     assert!(hybrid.mrr >= 0.7, "hybrid MRR {}", hybrid.mrr);
+}
+
+#[test]
+fn a_list_cut_across_chunks_reaches_the_model_whole() {
+    let engine = common::engine::handbook();
+    let at = |id: &str| engine.index.chunks.iter().position(|c| c.id == id).unwrap();
+    let hit = |id: &str| Hit {
+        chunk: at(id),
+        score: 1.0,
+        similarity: 0.5,
+    };
+    let ids = |hits: Vec<Hit>| -> Vec<String> {
+        hits.iter()
+            .map(|h| engine.index.chunks[h.chunk].id.clone())
+            .collect()
+    };
+    let q = HashEmbedder.embed("What happens if I exceed the limit?");
+    // "Exceeding the limit" announces its consequences in :4 and lists them on to :6.
+    let whole =
+        engine.with_whole_lists(vec![hit("international-work:4"), hit("remote-work:1")], &q);
+    assert_eq!(
+        ids(whole),
+        [
+            "international-work:4",
+            "international-work:5",
+            "international-work:6",
+            "remote-work:1"
+        ]
+    );
+    // A continuation that retrieval found itself comes once, where it was found.
+    let whole = engine.with_whole_lists(
+        vec![hit("international-work:5"), hit("international-work:4")],
+        &q,
+    );
+    assert_eq!(
+        ids(whole),
+        [
+            "international-work:5",
+            "international-work:6",
+            "international-work:4"
+        ]
+    );
 }
 
 #[test]

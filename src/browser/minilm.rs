@@ -153,6 +153,10 @@ impl Embedder for MiniLmWorker {
         MINILM_UNRELATED_BELOW
     }
 
+    fn runs_in_page(&self) -> bool {
+        true
+    }
+
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
         let mut waited = 0;
         while !self.listening.get() && waited < START_TIMEOUT_MS {

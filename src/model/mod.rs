@@ -225,6 +225,12 @@ pub trait Embedder {
     fn unrelated_below(&self) -> f32 {
         0.0
     }
+    /// Whether it runs in the page, where a call costs nothing but time: retrieval then
+    /// also compares the question with every candidate's sentences (see
+    /// [`crate::rag::engine::Engine::closest_sentences`]). A remote model is not sent those.
+    fn runs_in_page(&self) -> bool {
+        false
+    }
 }
 
 /// One of two models, chosen at run time (offline or remote), as one type.
@@ -303,6 +309,13 @@ impl<L: Embedder, R: Embedder> Embedder for Either<L, R> {
             Either::Right(m) => m.unrelated_below(),
         }
     }
+
+    fn runs_in_page(&self) -> bool {
+        match self {
+            Either::Left(m) => m.runs_in_page(),
+            Either::Right(m) => m.runs_in_page(),
+        }
+    }
 }
 
 impl<M: ChatModel> ChatModel for std::rc::Rc<M> {
@@ -348,6 +361,10 @@ impl<M: Embedder> Embedder for &M {
     fn unrelated_below(&self) -> f32 {
         (**self).unrelated_below()
     }
+
+    fn runs_in_page(&self) -> bool {
+        (**self).runs_in_page()
+    }
 }
 
 impl<M: Embedder> Embedder for std::rc::Rc<M> {
@@ -361,5 +378,9 @@ impl<M: Embedder> Embedder for std::rc::Rc<M> {
 
     fn unrelated_below(&self) -> f32 {
         (**self).unrelated_below()
+    }
+
+    fn runs_in_page(&self) -> bool {
+        (**self).runs_in_page()
     }
 }

@@ -22,6 +22,9 @@ pub struct Chunk {
     /// The sub-heading the chunk's first sentence falls under, if any (a section's text
     /// holds only `###` and deeper: `##` starts the next section).
     pub heading: Option<String>,
+    /// The section's next chunk opens with an item of a list: this chunk announced the
+    /// list or holds its first items, and a reader needs the rest.
+    pub list_goes_on: bool,
 }
 
 impl Chunk {
@@ -107,6 +110,10 @@ pub fn chunk_section(section: &Section, cfg: ChunkConfig) -> Vec<Chunk> {
     if !current.is_empty() {
         groups.push(current);
     }
+    let opens_with_item: Vec<bool> = groups
+        .iter()
+        .map(|g| is_list_item(&section.text, g[0]))
+        .collect();
     groups
         .into_iter()
         .enumerate()
@@ -125,9 +132,17 @@ pub fn chunk_section(section: &Section, cfg: ChunkConfig) -> Vec<Chunk> {
                 document: section.document.clone(),
                 text: join_sentences(&group),
                 chars: chars_before(first)..chars_before(end),
+                list_goes_on: opens_with_item.get(i + 1) == Some(&true),
             }
         })
         .collect()
+}
+
+/// Whether `sentence` (a slice of `text`) opens a markdown list item (`- ` or `* `).
+fn is_list_item(text: &str, sentence: &str) -> bool {
+    let at = text::offset_in(text, sentence);
+    let line_start = text[..at].rfind('\n').map_or(0, |n| n + 1);
+    matches!(text[line_start..at].trim(), "-" | "*")
 }
 
 /// Joins sentences with spaces; a heading-like sentence (no end punctuation) is followed
@@ -158,6 +173,39 @@ mod tests {
             title: "S".into(),
             text: text.into(),
         }
+    }
+
+    #[test]
+    fn a_chunk_cut_inside_a_list_says_the_list_goes_on() {
+        let text = "If you stay too long, the following consequences apply.\n\n\
+                    - Payroll withholds tax in the host country from then on.\n\
+                    - Access to company systems is suspended at once.\n\n\
+                    Contact the People team straight away.";
+        let cfg = ChunkConfig {
+            max_chars: 120,
+            min_chars: 1000,
+            break_below: 0.0,
+        };
+        let chunks = chunk_section(&section(text), cfg);
+        let goes_on: Vec<(bool, &str)> = chunks
+            .iter()
+            .map(|c| (c.list_goes_on, c.text.as_str()))
+            .collect();
+        assert_eq!(
+            goes_on,
+            [
+                (
+                    true,
+                    "If you stay too long, the following consequences apply. \
+                     Payroll withholds tax in the host country from then on."
+                ),
+                (
+                    false,
+                    "Access to company systems is suspended at once. \
+                     Contact the People team straight away."
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -4,11 +4,12 @@ use thiserror::Error;
 
 use super::chunk::{chunk_section, chunk_sections, Chunk, ChunkConfig};
 use super::corpus::{parse_corpus, CorpusError, Section};
-use super::embed::{HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MODEL};
+use super::embed::{cosine, HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MODEL};
 use super::index::{Hit, Index, IndexBuilder};
 use super::pipeline::AskOptions;
 use super::prompt::{self, Passage};
 use super::rerank::{rerank, CANDIDATES};
+use super::text;
 use crate::model::{Embedder, ModelError};
 use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv as sc;
@@ -124,16 +125,101 @@ impl Engine {
         }
     }
 
-    /// The passages for a query given as text and as its vector, as the pipeline and
-    /// the agent's tool retrieve them.
-    /// Untraced: `pipeline::retrieve` runs the same two steps, [`Engine::candidates`] and
-    /// `rerank`, each in its span.
-    pub fn retrieve(&self, query: &str, query_vec: &[f32], opts: AskOptions<'_>) -> Vec<Hit> {
+    /// The passages for a query given as text and as its vector (by `embedder`), as the
+    /// pipeline and the agent's tool retrieve them.
+    /// Untraced: `pipeline::retrieve` runs the same steps, [`Engine::candidates`],
+    /// [`Engine::closest_sentences`] and `rerank`, in its spans.
+    pub async fn retrieve<E: Embedder>(
+        &self,
+        embedder: &E,
+        query: &str,
+        query_vec: &[f32],
+        opts: AskOptions<'_>,
+    ) -> Result<Vec<Hit>, ModelError> {
         let candidates = self.candidates(query, query_vec, opts);
-        rerank(&self.index, query, &candidates, opts.top_k)
-            .into_iter()
-            .map(|r| r.hit)
-            .collect()
+        let closest = self
+            .closest_sentences(embedder, query_vec, &candidates)
+            .await?;
+        Ok(rerank(
+            &self.index,
+            query,
+            &candidates,
+            closest.as_deref(),
+            opts.top_k,
+        )
+        .into_iter()
+        .map(|r| r.hit)
+        .collect())
+    }
+
+    /// For each candidate, the query's cosine to the closest of its sentences, when
+    /// `embedder` runs in the page (`None` for a remote one: each question would send it
+    /// every candidate's sentences). The sentences go to `embedder` in one call; the
+    /// page's MiniLM answers the handbook's from its shipped vectors.
+    pub async fn closest_sentences<E: Embedder>(
+        &self,
+        embedder: &E,
+        query_vec: &[f32],
+        candidates: &[Hit],
+    ) -> Result<Option<Vec<f32>>, ModelError> {
+        if !embedder.runs_in_page() {
+            return Ok(None);
+        }
+        let per_chunk: Vec<Vec<String>> = candidates
+            .iter()
+            .map(|h| {
+                text::sentences(&self.index.chunks[h.chunk].text)
+                    .into_iter()
+                    .map(String::from)
+                    .collect()
+            })
+            .collect();
+        let vectors = embedder.embed(&per_chunk.concat()).await?;
+        let mut vectors = vectors.iter();
+        Ok(Some(
+            per_chunk
+                .iter()
+                .map(|sentences| {
+                    vectors
+                        .by_ref()
+                        .take(sentences.len())
+                        .map(|v| cosine(query_vec, v))
+                        .fold(0.0, f32::max)
+                })
+                .collect(),
+        ))
+    }
+
+    /// `hits` with, after each one that ends inside a list (`Chunk::list_goes_on`), the
+    /// section's chunks that carry the list on, unless they are among `hits` already:
+    /// a model given "the following consequences apply" needs the consequences. They
+    /// keep the score of the hit they continue and their own cosine to `query_vec`.
+    pub fn with_whole_lists(&self, hits: Vec<Hit>, query_vec: &[f32]) -> Vec<Hit> {
+        let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+        for hit in &hits {
+            if out.iter().any(|h| h.chunk == hit.chunk) {
+                continue;
+            }
+            out.push(*hit);
+            let mut at = hit.chunk;
+            let chunks = &self.index.chunks;
+            while chunks[at].list_goes_on
+                && chunks
+                    .get(at + 1)
+                    .is_some_and(|next| next.section_id == chunks[at].section_id)
+            {
+                at += 1;
+                if hits.iter().chain(&out).any(|h| h.chunk == at) {
+                    break;
+                }
+                out.push(Hit {
+                    chunk: at,
+                    score: hit.score,
+                    similarity: cosine(query_vec, &self.index.vector(at)),
+                });
+            }
+        }
+        out
     }
 
     /// What retrieval hands the reranker: the best [`CANDIDATES`] (or `top_k`, if more).

@@ -250,6 +250,7 @@ mod tests {
                 text: t.to_string(),
                 chars: 0..t.chars().count(),
                 heading: None,
+                list_goes_on: false,
             })
             .collect();
         let vectors = chunks

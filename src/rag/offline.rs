@@ -27,6 +27,10 @@ impl Embedder for HashEmbedder {
         embed::MODEL_NAME
     }
 
+    fn runs_in_page(&self) -> bool {
+        true
+    }
+
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
         Ok(texts.iter().map(|t| HashEmbedder::embed(self, t)).collect())
     }

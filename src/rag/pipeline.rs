@@ -285,7 +285,18 @@ pub(crate) async fn retrieve<E: Embedder>(
         }
     };
     let candidates = engine.candidates(query, &query_vec, opts);
-    let hits = rerank_traced(&span, engine, query, &candidates, opts.top_k);
+    let hits = rerank_traced(
+        &span,
+        engine,
+        embedder,
+        query,
+        &query_vec,
+        &candidates,
+        opts.top_k,
+    )
+    .await?;
+    let reranked = hits.clone();
+    let hits = engine.with_whole_lists(hits, &query_vec);
     span.set(sc::RETRIEVAL_RESULT_COUNT, hits.len() as i64);
     span.set(
         sc::RETRIEVAL_TOP_SCORE,
@@ -297,17 +308,18 @@ pub(crate) async fn retrieve<E: Embedder>(
         span.set(sc::retrieval_document(i, "content"), p.text.clone());
         span.set(sc::retrieval_document(i, "score"), f64::from(hit.score));
         let chunk = &engine.index.chunks[hit.chunk];
-        span.set(
-            sc::retrieval_document(i, "metadata"),
-            serde_json::json!({
-                "document": chunk.document,
-                "section": chunk.section_title,
-                "section_id": chunk.section_id,
-                "start_char": chunk.chars.start,
-                "end_char": chunk.chars.end,
-            })
-            .to_string(),
-        );
+        let mut metadata = serde_json::json!({
+            "document": chunk.document,
+            "section": chunk.section_title,
+            "section_id": chunk.section_id,
+            "start_char": chunk.chars.start,
+            "end_char": chunk.chars.end,
+        });
+        // Not ranked itself: the rest of a list the chunk before it starts.
+        if !reranked.iter().any(|h| h.chunk == hit.chunk) {
+            metadata["continues"] = engine.index.chunks[hit.chunk - 1].id.clone().into();
+        }
+        span.set(sc::retrieval_document(i, "metadata"), metadata.to_string());
     }
     // The ranking as JSON, which viewers (Phoenix, the page) pretty-print.
     let ranking: Vec<serde_json::Value> = hits
@@ -324,14 +336,17 @@ pub(crate) async fn retrieve<E: Embedder>(
 }
 
 /// [`rerank`] as a `rerank` (RERANKER) span: the candidates in, the kept chunks out,
-/// each with the parts of its score in its metadata (why it won).
-fn rerank_traced(
+/// each with the parts of its score in its metadata (why it won). Comparing the query
+/// with the candidates' sentences ([`Engine::closest_sentences`]) is part of its work.
+async fn rerank_traced<E: Embedder>(
     parent: &Traced,
     engine: &Engine,
+    embedder: &E,
     query: &str,
+    query_vec: &[f32],
     candidates: &[Hit],
     top_k: usize,
-) -> Vec<Hit> {
+) -> Result<Vec<Hit>, AskError> {
     let span = parent.child(SpanName::Rerank);
     span.set(sc::RERANKER_QUERY, query.to_string());
     span.set(sc::RERANKER_MODEL_NAME, rerank::MODEL_NAME);
@@ -347,7 +362,14 @@ fn rerank_traced(
     for (i, hit) in candidates.iter().enumerate() {
         document(sc::reranker_input_document, i, hit);
     }
-    let ranked = rerank(&engine.index, query, candidates, top_k);
+    let closest = match engine
+        .closest_sentences(embedder, query_vec, candidates)
+        .await
+    {
+        Ok(closest) => closest,
+        Err(e) => return Err(fail(&span, AskError::Model(e))),
+    };
+    let ranked = rerank(&engine.index, query, candidates, closest.as_deref(), top_k);
     for (i, r) in ranked.iter().enumerate() {
         document(sc::reranker_output_document, i, &r.hit);
         span.set(
@@ -355,6 +377,8 @@ fn rerank_traced(
             serde_json::json!({
                 "candidate_rank": r.candidate_rank,
                 "similarity": r.parts.similarity,
+                "chunk_cosine": r.hit.similarity,
+                "closest_sentence_cosine": r.closest_sentence,
                 "bm25": r.parts.bm25,
                 "heading": r.parts.heading,
             })
@@ -379,7 +403,7 @@ fn rerank_traced(
             .collect::<Vec<_>>()
             .join("\n"),
     );
-    ranked.into_iter().map(|r| r.hit).collect()
+    Ok(ranked.into_iter().map(|r| r.hit).collect())
 }
 
 /// Turns what happens during a chat call into span events (`first_token`, `retry`)

@@ -3,7 +3,9 @@
 //! three normalised parts and keeps the best `top_k`:
 //!
 //! - **similarity**: the cosine of the query and chunk vectors (the embedder's judgement
-//!   of meaning), scaled so the best candidate has 1 and the worst 0;
+//!   of meaning), averaged with the query's cosine to the chunk's closest sentence when
+//!   the embedder runs in the page (a chunk is several things at once; the sentence that
+//!   answers is one of them), scaled so the best candidate has 1 and the worst 0;
 //! - **bm25**: the chunk's BM25 score for the query over the best candidate's;
 //! - **heading**: the share of the query's terms found in the chunk's section title and
 //!   sub-heading (a question about "exceeding the limit" belongs under that heading).
@@ -41,22 +43,38 @@ impl Parts {
 }
 
 /// A candidate after reranking: its hit (with `score` now the reranker's), its
-/// retrieval rank (1-based) and its parts.
+/// retrieval rank (1-based), its parts, and the query's cosine to its closest sentence
+/// when that was measured.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Ranked {
     pub hit: Hit,
     pub candidate_rank: usize,
     pub parts: Parts,
+    pub closest_sentence: Option<f32>,
 }
 
 /// The best `top_k` of `candidates` for `query`, best first; ties keep retrieval order.
-pub fn rerank(index: &Index, query: &str, candidates: &[Hit], top_k: usize) -> Vec<Ranked> {
+/// `closest_sentence`, when given, holds each candidate's closest-sentence cosine
+/// ([`crate::rag::engine::Engine::closest_sentences`]), in the candidates' order.
+pub fn rerank(
+    index: &Index,
+    query: &str,
+    candidates: &[Hit],
+    closest_sentence: Option<&[f32]>,
+    top_k: usize,
+) -> Vec<Ranked> {
     let bm25 = index.bm25_scores(query);
     let bm25_of = |h: &Hit| bm25.get(&h.chunk).copied().unwrap_or(0.0);
     let best_bm25 = candidates.iter().map(bm25_of).fold(0.0, f32::max);
-    let (low, high) = candidates.iter().fold((f32::MAX, f32::MIN), |(lo, hi), h| {
-        (lo.min(h.similarity), hi.max(h.similarity))
-    });
+    let closest = |i: usize| closest_sentence.and_then(|c| c.get(i).copied());
+    let meaning: Vec<f32> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, h)| closest(i).map_or(h.similarity, |s| (h.similarity + s) / 2.0))
+        .collect();
+    let (low, high) = meaning
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(lo, hi), m| (lo.min(*m), hi.max(*m)));
     let query_terms = text::terms(query);
     let mut ranked: Vec<Ranked> = candidates
         .iter()
@@ -70,7 +88,7 @@ pub fn rerank(index: &Index, query: &str, candidates: &[Hit], top_k: usize) -> V
             ));
             let parts = Parts {
                 similarity: if high > low {
-                    (h.similarity - low) / (high - low)
+                    (meaning[i] - low) / (high - low)
                 } else {
                     1.0
                 },
@@ -92,6 +110,7 @@ pub fn rerank(index: &Index, query: &str, candidates: &[Hit], top_k: usize) -> V
                 },
                 candidate_rank: i + 1,
                 parts,
+                closest_sentence: closest(i),
             }
         })
         .collect();

@@ -182,6 +182,10 @@ impl<E: Embedder> Embedder for Cached<E> {
         self.embedder.unrelated_below()
     }
 
+    fn runs_in_page(&self) -> bool {
+        self.embedder.runs_in_page()
+    }
+
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
         let missing: Vec<String> = {
             let known = self.known.borrow();

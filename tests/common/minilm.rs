@@ -36,6 +36,10 @@ impl Embedder for NativeMiniLm {
         ragtrace::rag::embed::MINILM_UNRELATED_BELOW
     }
 
+    fn runs_in_page(&self) -> bool {
+        true // as the page's worker does
+    }
+
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
         texts
             .iter()
