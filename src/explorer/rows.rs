@@ -9,6 +9,17 @@ use opentelemetry::{Array, Value};
 use opentelemetry_sdk::trace::SpanData;
 
 use super::genai;
+
+/// A document as a retriever span records it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub id: String,
+    pub score: String,
+    pub content: String,
+    /// The document whose list this one carries on, when retrieval added it for that
+    /// (`continues` in its metadata) rather than ranking it.
+    pub continues: Option<String>,
+}
 use super::store::TraceRecord;
 use crate::telemetry::semconv::{self, SpanKind, StatusCode};
 
@@ -204,19 +215,23 @@ impl SpanRow {
         genai::messages(|k| self.attribute(k), side)
     }
 
-    /// The retrieved documents, in rank order, as (id, score, content).
-    pub fn documents(&self) -> Vec<(String, String, String)> {
+    /// The retrieved documents, in rank order.
+    pub fn documents(&self) -> Vec<Document> {
         (0..)
             .map_while(|i| {
                 let field = |f: &str| {
                     self.attribute(&semconv::retrieval_document(i, f))
                         .map(str::to_string)
                 };
-                Some((
-                    field("id")?,
-                    field("score").unwrap_or_default(),
-                    field("content").unwrap_or_default(),
-                ))
+                let continues = field("metadata")
+                    .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
+                    .and_then(|m| m["continues"].as_str().map(str::to_string));
+                Some(Document {
+                    id: field("id")?,
+                    score: field("score").unwrap_or_default(),
+                    content: field("content").unwrap_or_default(),
+                    continues,
+                })
             })
             .collect()
     }

@@ -55,12 +55,16 @@ fn details(r: SpanRow) -> impl IntoView {
     let documents = r
         .documents()
         .into_iter()
-        .map(|(id, score, content)| {
+        .map(|d| {
+            let continues = d.continues.map(
+                |of| view! { <span class="continues">{format!("the rest of {of}'s list")}</span> },
+            );
             view! {
                 <li class="document">
-                    <span class="chunk-id">{id}</span>
-                    <span class="score">{format!("score {score}")}</span>
-                    <p class="chunk-text">{content}</p>
+                    <span class="chunk-id">{d.id}</span>
+                    <span class="score">{format!("score {}", d.score)}</span>
+                    {continues}
+                    <p class="chunk-text">{d.content}</p>
                 </li>
             }
         })
