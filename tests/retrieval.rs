@@ -6,7 +6,7 @@
 mod common;
 
 use pollster::block_on;
-use ragtrace::rag::engine::{Engine, IndexJob};
+use ragtrace::rag::engine::{Engine, IndexJob, Retrieved};
 use ragtrace::rag::eval::{measure, parse_queries};
 use ragtrace::rag::index::Hit;
 use ragtrace::rag::{embed::HashEmbedder, index::SearchMode};
@@ -66,15 +66,15 @@ fn a_list_cut_across_chunks_reaches_the_model_whole() {
         score: 1.0,
         similarity: 0.5,
     };
-    let ids = |hits: Vec<Hit>| -> Vec<String> {
-        hits.iter()
-            .map(|h| engine.index.chunks[h.chunk].id.clone())
+    let ids = |retrieved: Vec<Retrieved>| -> Vec<String> {
+        retrieved
+            .iter()
+            .map(|r| engine.index.chunks[r.hit.chunk].id.clone())
             .collect()
     };
     let q = HashEmbedder.embed("What happens if I exceed the limit?");
     // "Exceeding the limit" announces its consequences in :4 and lists them on to :6.
-    let whole =
-        engine.with_whole_lists(vec![hit("international-work:4"), hit("remote-work:1")], &q);
+    let whole = engine.with_whole_lists(&[hit("international-work:4"), hit("remote-work:1")], &q);
     assert_eq!(
         ids(whole),
         [
@@ -84,9 +84,44 @@ fn a_list_cut_across_chunks_reaches_the_model_whole() {
             "remote-work:1"
         ]
     );
+    // Each added chunk names the one whose list it carries on; three at most are added.
+    let whole = engine.with_whole_lists(
+        &[
+            hit("international-work:4"),
+            hit("global-mobility:2"),
+            hit("travel:1"),
+        ],
+        &q,
+    );
+    let continues: Vec<Option<String>> = whole
+        .iter()
+        .map(|r| r.continues.map(|c| engine.index.chunks[c].id.clone()))
+        .collect();
+    assert_eq!(
+        ids(whole),
+        [
+            "international-work:4",
+            "international-work:5",
+            "international-work:6",
+            "global-mobility:2",
+            "global-mobility:3",
+            "travel:1"
+        ]
+    );
+    assert_eq!(
+        continues,
+        [
+            None,
+            Some("international-work:4".to_string()),
+            Some("international-work:5".to_string()),
+            None,
+            Some("global-mobility:2".to_string()),
+            None
+        ]
+    );
     // A continuation that retrieval found itself comes once, where it was found.
     let whole = engine.with_whole_lists(
-        vec![hit("international-work:5"), hit("international-work:4")],
+        &[hit("international-work:5"), hit("international-work:4")],
         &q,
     );
     assert_eq!(

@@ -225,7 +225,7 @@ impl SpanRow {
                 };
                 let continues = field("metadata")
                     .and_then(|m| serde_json::from_str::<serde_json::Value>(&m).ok())
-                    .and_then(|m| m["continues"].as_str().map(str::to_string));
+                    .and_then(|m| m[semconv::DOCUMENT_CONTINUES].as_str().map(str::to_string));
                 Some(Document {
                     id: field("id")?,
                     score: field("score").unwrap_or_default(),

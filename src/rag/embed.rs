@@ -3,6 +3,7 @@
 //! Nothing is downloaded and the same text always gives the same vector.
 
 use super::text;
+use crate::model::{Embedder, ModelError};
 
 /// Dimension of the hashed vectors.
 pub const DIM: usize = 1024;
@@ -113,6 +114,26 @@ fn normalise(v: &mut [f32]) {
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
     }
+}
+
+/// The cosine of `query_vec` to each of `texts`, embedded by `embedder` in one call.
+pub async fn cosines_to<E: Embedder>(
+    embedder: &E,
+    query_vec: &[f32],
+    texts: &[String],
+) -> Result<Vec<f32>, ModelError> {
+    if texts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let vectors = embedder.embed(texts).await?;
+    if vectors.len() != texts.len() {
+        return Err(ModelError::Malformed(format!(
+            "the embedder returned {} vectors for {} texts",
+            vectors.len(),
+            texts.len()
+        )));
+    }
+    Ok(vectors.iter().map(|v| cosine(query_vec, v)).collect())
 }
 
 /// Dot product; the cosine similarity of two unit vectors. Summed in eight lanes so

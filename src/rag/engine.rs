@@ -4,7 +4,7 @@ use thiserror::Error;
 
 use super::chunk::{chunk_section, chunk_sections, Chunk, ChunkConfig};
 use super::corpus::{parse_corpus, CorpusError, Section};
-use super::embed::{cosine, HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MODEL};
+use super::embed::{self, cosine, HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MODEL};
 use super::index::{Hit, Index, IndexBuilder};
 use super::pipeline::AskOptions;
 use super::prompt::{self, Passage};
@@ -15,6 +15,27 @@ use crate::telemetry::names::SpanName;
 use crate::telemetry::semconv as sc;
 use crate::telemetry::span::Traced;
 use opentelemetry_sdk::trace::SdkTracer;
+
+/// A chunk's sentences, as the answerer and the reranker compare them with a question
+/// (and as `examples/handbook_vectors.rs` ships them for the handbook).
+fn sentences_of(chunk: &Chunk) -> Vec<String> {
+    text::sentences(&chunk.text)
+        .into_iter()
+        .map(String::from)
+        .collect()
+}
+
+/// Chunks retrieval may add to finish lists ([`Engine::with_whole_lists`]), over all
+/// hits: enough for a list cut twice, without letting the context grow unbounded.
+pub const MAX_CONTINUATIONS: usize = 3;
+
+/// A chunk handed to the model: a ranked hit, or the rest of a list.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retrieved {
+    pub hit: Hit,
+    /// The chunk whose list this one carries on, when it was added for that.
+    pub continues: Option<usize>,
+}
 
 /// Why a corpus could not be indexed.
 #[derive(Debug, Error, PartialEq)]
@@ -53,19 +74,45 @@ pub struct Engine {
 
 impl Engine {
     /// Parses, chunks, embeds and indexes `(name, markdown)` documents.
+    ///
+    /// An embedder that runs in the page also embeds every chunk's sentences here, in
+    /// the same call: the reranker compares each question with them
+    /// ([`Engine::closest_sentences`]), and the page's MiniLM keeps them in its cache
+    /// (`vectors::Cached`), so no question waits for them.
     pub async fn build<E: Embedder>(
         documents: &[(&str, &str)],
         embedder: &E,
     ) -> Result<Self, EngineError> {
         let sections = parse_corpus(documents)?;
         let chunks = chunk_sections(&sections, ChunkConfig::default());
-        let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
-        let vectors = embedder.embed(&texts).await?;
+        let texts = Self::embedded_texts(&chunks, embedder);
+        let mut vectors = embedder.embed(&texts).await?;
+        if vectors.len() != texts.len() {
+            return Err(ModelError::Malformed(format!(
+                "the embedder returned {} vectors for {} texts",
+                vectors.len(),
+                texts.len()
+            ))
+            .into());
+        }
+        vectors.truncate(chunks.len());
         Ok(Engine {
             sections,
             index: Index::new(chunks, vectors),
             embedding_model: embedder.model_name().to_string(),
         })
+    }
+
+    /// What [`Engine::build`] embeds: each chunk as indexed, then, for an embedder that
+    /// runs in the page, every chunk's sentences.
+    fn embedded_texts<E: Embedder>(chunks: &[Chunk], embedder: &E) -> Vec<String> {
+        let indexed = chunks.iter().map(Chunk::indexed_text);
+        if !embedder.runs_in_page() {
+            return indexed.collect();
+        }
+        indexed
+            .chain(chunks.iter().flat_map(sentences_of))
+            .collect()
     }
 
     /// [`Engine::build`] traced as its own `index_corpus` (CHAIN) trace with one
@@ -90,8 +137,9 @@ impl Engine {
         let result = Engine::build(documents, embedder).await;
         match &result {
             Ok(engine) => {
-                for (i, c) in engine.index.chunks.iter().enumerate() {
-                    emb.set(sc::embedding(i, "text"), c.indexed_text());
+                let texts = Self::embedded_texts(&engine.index.chunks, embedder);
+                for (i, text) in texts.into_iter().enumerate() {
+                    emb.set(sc::embedding(i, "text"), text);
                 }
                 root.set(
                     sc::OUTPUT_VALUE,
@@ -125,10 +173,11 @@ impl Engine {
         }
     }
 
-    /// The passages for a query given as text and as its vector (by `embedder`), as the
-    /// pipeline and the agent's tool retrieve them.
+    /// The reranked top `opts.top_k` for a query given as text and as its vector (by
+    /// `embedder`): what retrieval ranks, and what hit@k measures.
     /// Untraced: `pipeline::retrieve` runs the same steps, [`Engine::candidates`],
-    /// [`Engine::closest_sentences`] and `rerank`, in its spans.
+    /// [`Engine::closest_sentences`] and `rerank`, in its spans, then hands the model
+    /// the lists those chunks leave unfinished too ([`Engine::with_whole_lists`]).
     pub async fn retrieve<E: Embedder>(
         &self,
         embedder: &E,
@@ -167,24 +216,21 @@ impl Engine {
         }
         let per_chunk: Vec<Vec<String>> = candidates
             .iter()
-            .map(|h| {
-                text::sentences(&self.index.chunks[h.chunk].text)
-                    .into_iter()
-                    .map(String::from)
-                    .collect()
-            })
+            .map(|h| sentences_of(&self.index.chunks[h.chunk]))
             .collect();
-        let vectors = embedder.embed(&per_chunk.concat()).await?;
-        let mut vectors = vectors.iter();
+        let cosines = embed::cosines_to(embedder, query_vec, &per_chunk.concat()).await?;
+        let mut cosines = cosines.into_iter();
         Ok(Some(
             per_chunk
                 .iter()
-                .map(|sentences| {
-                    vectors
+                .zip(candidates)
+                .map(|(sentences, hit)| {
+                    // A chunk without sentences is its own closest text.
+                    cosines
                         .by_ref()
                         .take(sentences.len())
-                        .map(|v| cosine(query_vec, v))
-                        .fold(0.0, f32::max)
+                        .reduce(f32::max)
+                        .unwrap_or(hit.similarity)
                 })
                 .collect(),
         ))
@@ -193,30 +239,41 @@ impl Engine {
     /// `hits` with, after each one that ends inside a list (`Chunk::list_goes_on`), the
     /// section's chunks that carry the list on, unless they are among `hits` already:
     /// a model given "the following consequences apply" needs the consequences. They
-    /// keep the score of the hit they continue and their own cosine to `query_vec`.
-    pub fn with_whole_lists(&self, hits: Vec<Hit>, query_vec: &[f32]) -> Vec<Hit> {
-        let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
-        for hit in &hits {
-            if out.iter().any(|h| h.chunk == hit.chunk) {
+    /// keep the score of the hit they continue and their own cosine to `query_vec`;
+    /// at most [`MAX_CONTINUATIONS`] are added, the best hits' first.
+    pub fn with_whole_lists(&self, hits: &[Hit], query_vec: &[f32]) -> Vec<Retrieved> {
+        let chunks = &self.index.chunks;
+        let mut out: Vec<Retrieved> = Vec::with_capacity(hits.len());
+        let known = |out: &[Retrieved], chunk: usize| {
+            hits.iter().any(|h| h.chunk == chunk) || out.iter().any(|r| r.hit.chunk == chunk)
+        };
+        let mut added = 0;
+        for hit in hits {
+            if out.iter().any(|r| r.hit.chunk == hit.chunk) {
                 continue;
             }
-            out.push(*hit);
+            out.push(Retrieved {
+                hit: *hit,
+                continues: None,
+            });
             let mut at = hit.chunk;
-            let chunks = &self.index.chunks;
-            while chunks[at].list_goes_on
+            while added < MAX_CONTINUATIONS
+                && chunks[at].list_goes_on
                 && chunks
                     .get(at + 1)
                     .is_some_and(|next| next.section_id == chunks[at].section_id)
+                && !known(&out, at + 1)
             {
-                at += 1;
-                if hits.iter().chain(&out).any(|h| h.chunk == at) {
-                    break;
-                }
-                out.push(Hit {
-                    chunk: at,
-                    score: hit.score,
-                    similarity: cosine(query_vec, &self.index.vector(at)),
+                out.push(Retrieved {
+                    hit: Hit {
+                        chunk: at + 1,
+                        score: hit.score,
+                        similarity: cosine(query_vec, &self.index.vector(at + 1)),
+                    },
+                    continues: Some(at),
                 });
+                at += 1;
+                added += 1;
             }
         }
         out

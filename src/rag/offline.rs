@@ -127,31 +127,27 @@ impl<E: Embedder> ChatModel for OfflineChat<E> {
 }
 
 impl<E: Embedder> OfflineChat<E> {
-    /// The cosine of each sentence of `passages` to `question`, by sentence, from one
-    /// call of the sentence embedder.
+    /// The cosine of each sentence of `passages` to `question`, by sentence, from the
+    /// sentence embedder (the page's MiniLM knows the question's vector from retrieval).
     async fn similarities(
         &self,
         question: &str,
         passages: &[Passage],
     ) -> Result<HashMap<String, f32>, ModelError> {
-        let mut texts = vec![question.to_string()];
+        let mut texts: Vec<String> = Vec::new();
         for p in passages {
             for s in text::sentences(&p.text) {
-                if !texts[1..].iter().any(|t| t == s) {
+                if !texts.iter().any(|t| t == s) {
                     texts.push(s.to_string());
                 }
             }
         }
-        let vectors = self.sentences.embed(&texts).await?;
-        let Some((q, rest)) = vectors.split_first() else {
-            return Ok(HashMap::new());
-        };
-        Ok(texts
-            .into_iter()
-            .skip(1)
-            .zip(rest)
-            .map(|(t, v)| (t, embed::cosine(q, v)))
-            .collect())
+        let question = self.sentences.embed(&[question.to_string()]).await?;
+        let question = question
+            .first()
+            .ok_or_else(|| ModelError::Malformed("the embedder returned no vector".into()))?;
+        let cosines = embed::cosines_to(&self.sentences, question, &texts).await?;
+        Ok(texts.into_iter().zip(cosines).collect())
     }
 }
 

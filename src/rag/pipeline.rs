@@ -13,7 +13,7 @@
 use thiserror::Error;
 
 use super::embed::HashEmbedder;
-use super::engine::{Cited, Engine};
+use super::engine::{Cited, Engine, Retrieved};
 use super::index::Hit;
 use super::index::SearchMode;
 use super::offline::{OfflineChat, HASHED_CHAT};
@@ -295,15 +295,14 @@ pub(crate) async fn retrieve<E: Embedder>(
         opts.top_k,
     )
     .await?;
-    let reranked = hits.clone();
-    let hits = engine.with_whole_lists(hits, &query_vec);
-    span.set(sc::RETRIEVAL_RESULT_COUNT, hits.len() as i64);
+    let retrieved = engine.with_whole_lists(&hits, &query_vec);
+    span.set(sc::RETRIEVAL_RESULT_COUNT, retrieved.len() as i64);
     span.set(
         sc::RETRIEVAL_TOP_SCORE,
         hits.first().map_or(0.0, |h| f64::from(h.score)),
     );
-    let passages: Vec<Passage> = hits.iter().map(|h| engine.passage(h)).collect();
-    for (i, (hit, p)) in hits.iter().zip(&passages).enumerate() {
+    let passages: Vec<Passage> = retrieved.iter().map(|r| engine.passage(&r.hit)).collect();
+    for (i, (Retrieved { hit, continues }, p)) in retrieved.iter().zip(&passages).enumerate() {
         span.set(sc::retrieval_document(i, "id"), p.id.clone());
         span.set(sc::retrieval_document(i, "content"), p.text.clone());
         span.set(sc::retrieval_document(i, "score"), f64::from(hit.score));
@@ -315,17 +314,16 @@ pub(crate) async fn retrieve<E: Embedder>(
             "start_char": chunk.chars.start,
             "end_char": chunk.chars.end,
         });
-        // Not ranked itself: the rest of a list the chunk before it starts.
-        if !reranked.iter().any(|h| h.chunk == hit.chunk) {
-            metadata["continues"] = engine.index.chunks[hit.chunk - 1].id.clone().into();
+        if let Some(of) = continues {
+            metadata[sc::DOCUMENT_CONTINUES] = engine.index.chunks[*of].id.clone().into();
         }
         span.set(sc::retrieval_document(i, "metadata"), metadata.to_string());
     }
     // The ranking as JSON, which viewers (Phoenix, the page) pretty-print.
-    let ranking: Vec<serde_json::Value> = hits
+    let ranking: Vec<serde_json::Value> = retrieved
         .iter()
         .zip(&passages)
-        .map(|(h, p)| serde_json::json!({ "id": p.id, "score": h.score }))
+        .map(|(r, p)| serde_json::json!({ "id": p.id, "score": r.hit.score }))
         .collect();
     span.set(
         sc::OUTPUT_VALUE,

@@ -178,6 +178,9 @@ pub const RETRIEVAL_QUERY: &str = "retrieval.query";
 pub const RETRIEVAL_TOP_K: &str = "retrieval.top_k";
 pub const RETRIEVAL_RESULT_COUNT: &str = "retrieval.result_count";
 pub const RETRIEVAL_TOP_SCORE: &str = "retrieval.top_score";
+/// ragtrace's key in a retrieved document's `document.metadata`: the id of the document
+/// whose list it carries on, when retrieval added it for that rather than ranked it.
+pub const DOCUMENT_CONTINUES: &str = "continues";
 pub const RETRIEVAL_METHOD: &str = "retrieval.method";
 pub const GENERATION_QUESTION: &str = "generation.question";
 pub const GENERATION_MODEL: &str = "generation.model";
