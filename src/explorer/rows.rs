@@ -9,6 +9,8 @@ use opentelemetry::{Array, Value};
 use opentelemetry_sdk::trace::SpanData;
 
 use super::genai;
+use super::store::TraceRecord;
+use crate::telemetry::semconv::{self, SpanKind, StatusCode};
 
 /// A document as a retriever span records it.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,8 +22,6 @@ pub struct Document {
     /// (`continues` in its metadata) rather than ranking it.
     pub continues: Option<String>,
 }
-use super::store::TraceRecord;
-use crate::telemetry::semconv::{self, SpanKind, StatusCode};
 
 impl TraceRecord {
     /// The flattened span tree.

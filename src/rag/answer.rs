@@ -89,8 +89,10 @@ pub fn extract(
             found: false,
         };
     };
-    // A list's announcement with its items is a whole answer.
-    let seconds = if announces_a_list(lead.4) {
+    // A list's announcement with its items is a whole answer (without them, it is
+    // one sentence among others).
+    let seconds = if announces_a_list(lead.4) && !following(passages, lead.0, lead.1, 1).is_empty()
+    {
         0
     } else {
         MAX_SENTENCES - 1
@@ -137,7 +139,10 @@ const MAX_LIST_ITEMS: usize = 7;
 /// "… the following requirements is met.", "… apply:": the sentences after it are the
 /// answer's substance (a list's items), not a sentence alone.
 fn announces_a_list(sentence: &str) -> bool {
-    sentence.ends_with(':') || text::words(sentence).iter().any(|w| w == "following")
+    sentence.ends_with(':')
+        || text::words(sentence)
+            .windows(2)
+            .any(|p| p[0] == "the" && p[1] == "following")
 }
 
 /// "They are still expected to attend …", "This has to be agreed …": a sentence that
@@ -392,6 +397,31 @@ mod tests {
             "{}",
             e.text
         );
+    }
+
+    #[test]
+    fn what_asks_for_a_list_and_what_refers_back() {
+        for q in [
+            "What are the requirements for a Global Mobility case?",
+            "What happens if I exceed the limit?",
+            "I'm moving to Canada. What do I need to do first?",
+        ] {
+            assert!(asks_for_a_list(q), "{q}");
+        }
+        for q in [
+            "How many days can I work abroad?",
+            "I need to know the limit. What is it?",
+            "Do I have to tell anyone?",
+        ] {
+            assert!(!asks_for_a_list(q), "{q}");
+        }
+        assert!(announces_a_list("The following consequences apply."));
+        assert!(announces_a_list("Bring these:"));
+        assert!(!announces_a_list("Following approval, you may travel."));
+        assert!(refers_back("They are still expected to attend."));
+        assert!(refers_back("This has to be agreed in advance."));
+        assert!(!refers_back("Theirs is a different rule."));
+        assert!(!refers_back("Thirty days is the limit."));
     }
 
     #[test]

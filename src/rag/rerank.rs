@@ -123,3 +123,57 @@ pub fn rerank(
     ranked.truncate(top_k);
     ranked
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rag::chunk::Chunk;
+
+    #[test]
+    fn a_chunk_whose_sentence_answers_overtakes_a_closer_chunk() {
+        let chunk = |id: &str, text: &str| Chunk {
+            id: id.into(),
+            section_id: "s".into(),
+            section_title: "Policies".into(),
+            document: "d".into(),
+            text: text.into(),
+            chars: 0..text.len(),
+            heading: None,
+            list_goes_on: false,
+        };
+        let index = Index::new(
+            vec![
+                chunk("s:1", "General words about the office."),
+                chunk("s:2", "Other words, and the one rule that answers."),
+            ],
+            vec![vec![1.0, 0.0], vec![0.0, 1.0]],
+        );
+        let hits = [
+            Hit {
+                chunk: 0,
+                score: 0.9,
+                similarity: 0.6,
+            },
+            Hit {
+                chunk: 1,
+                score: 0.8,
+                similarity: 0.5,
+            },
+        ];
+        let order = |closest: Option<&[f32]>| -> Vec<usize> {
+            rerank(&index, "zebra", &hits, closest, 2)
+                .iter()
+                .map(|r| r.hit.chunk)
+                .collect()
+        };
+        assert_eq!(order(None), [0, 1]);
+        // (0.6 + 0.4) / 2 against (0.5 + 0.9) / 2.
+        let ranked = rerank(&index, "zebra", &hits, Some(&[0.4, 0.9]), 2);
+        assert_eq!(order(Some(&[0.4, 0.9])), [1, 0]);
+        assert_eq!(ranked[0].closest_sentence, Some(0.9));
+        assert_eq!(
+            (ranked[0].parts.similarity, ranked[1].parts.similarity),
+            (1.0, 0.0)
+        );
+    }
+}

@@ -72,7 +72,7 @@ async fn rag_question_shows_its_answer_and_spans() {
     let listed = page.count("#documents li").await;
     let continued = page.count("#documents li .continues").await;
     assert!(
-        listed >= 5 && listed == 5 + continued,
+        continued >= 1 && listed == 5 + continued,
         "{listed} {continued}"
     );
     assert!(page.text("#documents li").await.contains("score"));

@@ -172,6 +172,8 @@ const WARM_UPS: usize = 3;
 
 fn warm_up(model: &MiniLm) {
     for _ in 0..WARM_UPS {
+        // Only the running counts: a model that fails here fails on every request too,
+        // and says so there.
         let _ = model.embed(WARM_UP);
     }
 }

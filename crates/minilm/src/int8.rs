@@ -11,9 +11,12 @@
 
 use candle_core::{Module, Tensor};
 
-/// The largest input integer: 8191 × 127 (an int8 weight) × 1536 (the widest row)
-/// stays under `i32::MAX`, so no dot product can overflow.
+/// The largest input integer: 8191 × 128 (an int8 weight) × [`MAX_INPUTS`] stays under
+/// `i32::MAX`, so no dot product can overflow.
 const INPUT_MAX: f32 = 8191.0;
+/// The widest row an int8 matrix may have (MiniLM's widest is 1536); `weights::load`
+/// refuses wider ones.
+pub const MAX_INPUTS: usize = 2048;
 
 /// A matrix as int8 rows (widened to i16 for the dot product) and a scale per row:
 /// `w[r][c] ≈ values[r * cols + c] * scales[r]`.
@@ -166,8 +169,9 @@ fn dots<const T: usize>(w: [&[i16]; 2], x: [&[i16]; T]) -> [[i32; T]; 2] {
 }
 
 /// One exact dot product; sixteen independent sums so that the compiler vectorises
-/// it. The sums cannot overflow ([`INPUT_MAX`]); wrapping adds only spare them the
-/// checks a debug build would make, which stop vectorisation.
+/// it. The sums cannot overflow ([`INPUT_MAX`]) and an i16 × i16 product always fits an
+/// i32; wrapping adds only spare the sums the checks a debug build would make, which
+/// stop vectorisation.
 fn dot(a: &[i16], b: &[i16]) -> i32 {
     let mut lanes = [0i32; 16];
     let (a_blocks, b_blocks) = (a.chunks_exact(16), b.chunks_exact(16));
@@ -187,13 +191,16 @@ fn dot(a: &[i16], b: &[i16]) -> i32 {
 mod tests {
     use super::*;
 
+    /// Six input rows (a block of four, then two alone), three weight rows (the last
+    /// one without a pair) and 41 columns (not a multiple of eight).
     #[test]
-    fn products_match_f32_within_the_quantisation_step() {
-        let (rows, cols) = (3, 40);
+    fn products_are_exact_integer_sums_and_close_to_f32() {
+        let (rows, cols, n) = (3, 41, 6);
+        let bias = [0.5, -1.0, 2.0];
         let w: Vec<f32> = (0..rows * cols)
             .map(|i| ((i * 37 % 23) as f32 - 11.0) / 7.0)
             .collect();
-        let x: Vec<f32> = (0..2 * cols)
+        let x: Vec<f32> = (0..n * cols)
             .map(|i| ((i * 13 % 17) as f32 - 8.0) / 3.0)
             .collect();
         let mut values = Vec::new();
@@ -203,28 +210,29 @@ mod tests {
             scales.push(max / 127.0);
             values.extend(row.iter().map(|v| (v / (max / 127.0)).round() as i16));
         }
-        let layer = Int8Linear::new(
-            Int8Rows {
-                rows,
-                cols,
-                values,
-                scales,
-            },
-            vec![0.5, -1.0, 2.0],
-        );
-        let got = layer.apply(&x, 2);
-        for t in 0..2 {
+        let weights = Int8Rows {
+            rows,
+            cols,
+            values: values.clone(),
+            scales: scales.clone(),
+        };
+        let got = Int8Linear::new(weights, bias.to_vec()).apply(&x, n);
+        for (t, input) in x.chunks_exact(cols).enumerate() {
+            let max = input.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let input_scale = max / INPUT_MAX;
+            let q: Vec<i64> = input
+                .iter()
+                .map(|v| (v * (1.0 / input_scale)).round_ties_even() as i64)
+                .collect();
             for r in 0..rows {
-                let exact: f32 = (0..cols)
-                    .map(|c| x[t * cols + c] * w[r * cols + c])
-                    .sum::<f32>()
-                    + [0.5, -1.0, 2.0][r];
-                let err = (got[t * rows + r] - exact).abs();
-                assert!(
-                    err < 0.05 * exact.abs().max(1.0),
-                    "{} vs {exact}",
-                    got[t * rows + r]
-                );
+                let sum: i64 = (0..cols)
+                    .map(|c| q[c] * i64::from(values[r * cols + c]))
+                    .sum();
+                let exact = sum as i32 as f32 * input_scale * scales[r] + bias[r];
+                assert_eq!(got[t * rows + r], exact, "row {r} of input {t}");
+                let f32_product: f32 =
+                    (0..cols).map(|c| input[c] * w[r * cols + c]).sum::<f32>() + bias[r];
+                assert!((exact - f32_product).abs() < 0.05 * f32_product.abs().max(1.0));
             }
         }
     }

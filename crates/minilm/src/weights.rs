@@ -13,7 +13,7 @@ use candle_core::{Device, Tensor};
 use safetensors::tensor::{Dtype, TensorView};
 use safetensors::SafeTensors;
 
-use crate::int8::Int8Rows;
+use crate::int8::{Int8Rows, MAX_INPUTS};
 use crate::MiniLmError;
 
 /// Metadata key holding the tokenizer's `tokenizer.json` inside the asset.
@@ -135,10 +135,10 @@ pub fn load(bytes: &[u8]) -> Result<(Tensors, Option<String>), MiniLmError> {
             Dtype::I8 => {
                 let scales = f32s(&file.tensor(&format!("{name}.scale"))?);
                 let (rows, cols) = match view.shape() {
-                    [rows, cols] if *cols > 0 => (*rows, *cols),
+                    [rows, cols] if (1..=MAX_INPUTS).contains(cols) => (*rows, *cols),
                     shape => {
                         return Err(MiniLmError::Weights(format!(
-                            "{name} has the shape {shape:?}, not rows of int8"
+                            "{name} has the shape {shape:?}, not int8 rows 1 to {MAX_INPUTS} wide"
                         )))
                     }
                 };
