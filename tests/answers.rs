@@ -246,9 +246,9 @@ fn answers_hold_the_fact() {
     // floors below are what this build reaches, so a change that loses answers fails.
     for (set, mode, facts) in minilm_facts {
         let floor = match set {
-            "queries.jsonl" => 0.90,
+            "queries.jsonl" => 0.93,
             "questions.jsonl" => 0.80,
-            _ => 0.75,
+            _ => 1.0, // the tutorial's questions, every one
         };
         assert!(
             facts >= floor,

@@ -38,7 +38,8 @@ pub struct Extract {
 /// whether it announces a list. The best sentence leads; up to two close seconds from
 /// the best passages follow it, so the answer stays short. A lead that announces a list
 /// is answered with the list's items alone, and a sentence whose successor refers back
-/// to it ("They are still expected to …") brings that successor along.
+/// to it ("They are still expected to …") brings that successor along. A broad question
+/// ("What is the policy for …") is answered with an overview of the lead's section.
 pub fn extract(
     question: &str,
     passages: &[Passage],
@@ -89,6 +90,14 @@ pub fn extract(
             found: false,
         };
     };
+    if asks_for_an_overview(question) {
+        if let Some(said) = overview(passages, lead.0, lead.4) {
+            return Extract {
+                text: cite(passages, &said),
+                found: true,
+            };
+        }
+    }
     // A list's announcement with its items is a whole answer (without them, it is
     // one sentence among others).
     let seconds = if announces_a_list(lead.4) && !following(passages, lead.0, lead.1, 1).is_empty()
@@ -125,12 +134,68 @@ pub fn extract(
             }
         }
     }
-    let text = said
-        .iter()
+    Extract {
+        text: cite(passages, &said),
+        found: true,
+    }
+}
+
+/// The answer's sentences, each followed by its passage's `[id]`.
+fn cite(passages: &[Passage], said: &[(usize, &str)]) -> String {
+    said.iter()
         .map(|(pi, s)| format!("{s} [{}]", passages[*pi].id))
         .collect::<Vec<_>>()
-        .join(" ");
-    Extract { text, found: true }
+        .join(" ")
+}
+
+/// Passages an overview opens at most.
+const OVERVIEW_PASSAGES: usize = 3;
+
+/// "What is the policy for …?", "Tell me about …": a question after a whole topic,
+/// which no single sentence answers.
+fn asks_for_an_overview(question: &str) -> bool {
+    let words = text::words(question);
+    let has = |w: &str| words.iter().any(|x| x == w);
+    (words.first().is_some_and(|w| w == "what") && (has("policy") || has("policies")))
+        || words.windows(3).any(|p| p == ["tell", "me", "about"])
+        || has("overview")
+}
+
+/// A broad question's answer: the lead sentence (of passage `lead`), and the opening
+/// sentence of each other retrieved passage of its section (`<section>:<n>`), in the
+/// document's order, at most [`OVERVIEW_PASSAGES`] in all; a chunk that starts a
+/// sub-section opens with its heading, so this reads as the section's outline. `None`
+/// when the section has only the lead's passage here.
+fn overview<'a>(
+    passages: &'a [Passage],
+    lead: usize,
+    lead_sentence: &'a str,
+) -> Option<Vec<(usize, &'a str)>> {
+    let place = |p: &Passage| {
+        let (section, n) = p.id.rsplit_once(':')?;
+        Some((section.to_string(), n.parse::<usize>().ok()?))
+    };
+    let (section, _) = place(&passages[lead])?;
+    let mut ours: Vec<(usize, usize)> = passages
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| place(p).filter(|(s, _)| *s == section).map(|(_, n)| (n, i)))
+        .collect();
+    ours.sort_unstable();
+    let opening: Vec<(usize, &str)> = ours
+        .iter()
+        .filter_map(|&(_, i)| {
+            if i == lead {
+                return Some((i, lead_sentence));
+            }
+            text::sentences(&passages[i].text)
+                .into_iter()
+                .find(|s| text::words(s).len() >= 4)
+                .map(|s| (i, s))
+        })
+        .take(OVERVIEW_PASSAGES)
+        .collect();
+    (opening.len() >= 2 && opening.iter().any(|(i, _)| *i == lead)).then_some(opening)
 }
 
 /// Items of a list the answer includes at most.
@@ -397,6 +462,38 @@ mod tests {
             "{}",
             e.text
         );
+    }
+
+    #[test]
+    fn a_policy_question_gets_its_section_outline() {
+        let ps = [
+            passage(
+                "intl:4",
+                "Exceeding the limit: Staying too long creates tax duties.",
+            ),
+            passage(
+                "remote:1",
+                "Desks are booked in the app before each anchor day.",
+            ),
+            passage(
+                "intl:2",
+                "The annual limit: You may work abroad for 30 working days a year.",
+            ),
+            passage(
+                "intl:3",
+                "Getting approval: Submit an international work request first. It takes a week.",
+            ),
+        ];
+        let q = "What is the policy for working from another country?";
+        let e = extract(q, &ps, &hashed_similarity(q), 0.0);
+        assert_eq!(
+            e.text,
+            "The annual limit: You may work abroad for 30 working days a year. [intl:2] \
+             Getting approval: Submit an international work request first. [intl:3] \
+             Exceeding the limit: Staying too long creates tax duties. [intl:4]"
+        );
+        assert!(asks_for_an_overview("Tell me about parental leave"));
+        assert!(!asks_for_an_overview("Does the policy let me work abroad?"));
     }
 
     #[test]
