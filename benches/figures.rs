@@ -5,6 +5,10 @@ use std::time::{Duration, Instant};
 
 #[path = "../tests/common/figures.rs"]
 mod figures;
+// Shared with the tests, which also read the handbook's vector file; the bench does not.
+#[allow(dead_code)]
+#[path = "../tests/common/minilm.rs"]
+mod minilm_native;
 
 use figures::Runs;
 
@@ -58,6 +62,7 @@ fn main() {
         "chunk+embed+index handbook: {}",
         time(20, build).spread("µs")
     );
+    minilm_versus_candle_f32();
     let big = ten_megabytes_in_slices();
     match std::env::var("RAGTRACE_BENCH_PYTHON") {
         Ok(python) => versus_python(&big, &python),
@@ -186,6 +191,40 @@ fn ten_megabytes_in_slices() -> Engine {
 /// BM25 and dense top-5 over the 10 MB corpus against rank_bm25 and numpy, on the same
 /// chunks (as ragtrace tokenised and embedded them) and queries (the bundled query set),
 /// in rounds of every query: benches/python/retrieval.py measures the Python side.
+/// MiniLM's query embedding as the page's worker runs it (int8 rows, integer dot
+/// products) beside candle's f32 linear layers over the published weights (what the
+/// worker ran until then), on the same people-phrased questions, round by round.
+/// `make bench` runs this with one thread, as the worker has.
+fn minilm_versus_candle_f32() {
+    let dir = minilm_native::dir();
+    let read = |name: &str| std::fs::read(dir.join(name)).expect("setup fetched MiniLM");
+    let tokenizer = String::from_utf8(read("tokenizer.json")).expect("UTF-8 tokenizer");
+    let f32_model = minilm::MiniLm::from_files(&read("model.safetensors"), &tokenizer)
+        .expect("the published weights load");
+    let int8_model = minilm_native::NativeMiniLm::load().0;
+    let questions = ragtrace::rag::eval::parse_queries(ragtrace::QUESTIONS_JSONL).unwrap();
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for q in questions.iter().take(15) {
+        let ms = |model: &minilm::MiniLm| {
+            let t = Instant::now();
+            std::hint::black_box(model.embed(&q.question).expect("embeds"));
+            t.elapsed().as_secs_f64() * 1e3
+        };
+        ours.push(ms(&int8_model));
+        theirs.push(ms(&f32_model));
+    }
+    println!(
+        "{}",
+        figures::versus(
+            "candle f32",
+            "MiniLM query embedding natively, 15 people-phrased questions",
+            "ms",
+            &ours,
+            &theirs
+        )
+    );
+}
+
 fn versus_python(engine: &Engine, python: &str) {
     const ROUNDS: usize = 7;
     let queries: Vec<String> = ragtrace::rag::eval::parse_queries(ragtrace::QUERIES_JSONL)

@@ -225,9 +225,9 @@ pub trait Embedder {
     fn unrelated_below(&self) -> f32 {
         0.0
     }
-    /// Whether it runs in the page, where a call costs nothing but time: retrieval then
-    /// also compares the question with every candidate's sentences (see
-    /// [`crate::rag::engine::Engine::closest_sentences`]). A remote model is not sent those.
+    /// Whether it runs in the page, where a call costs nothing but time, so a caller may
+    /// embed many short texts per question; a remote model (billed per call) is sent
+    /// only what it must embed.
     fn runs_in_page(&self) -> bool {
         false
     }

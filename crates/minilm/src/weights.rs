@@ -161,3 +161,30 @@ pub fn load(bytes: &[u8]) -> Result<(Tensors, Option<String>), MiniLmError> {
     }
     Ok((tensors, metadata.get(TOKENIZER_KEY).cloned()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A published-style file holding one `rows × cols` matrix.
+    fn f32_file(rows: usize, cols: usize) -> Vec<u8> {
+        let bytes: Vec<u8> = (0..rows * cols)
+            .flat_map(|i| (i as f32 / 100.0).to_le_bytes())
+            .collect();
+        let view = TensorView::new(Dtype::F32, vec![rows, cols], &bytes).unwrap();
+        safetensors::serialize([("m".to_string(), view)], None).unwrap()
+    }
+
+    #[test]
+    fn the_asset_keeps_int8_rows_and_refuses_rows_too_wide_to_sum() {
+        let (tensors, tokenizer) = load(&quantize(&f32_file(2, 3), "{}").unwrap()).unwrap();
+        assert_eq!(tokenizer.as_deref(), Some("{}"));
+        assert!(matches!(&tensors["m"], Weight::Int8(m) if (m.rows, m.cols) == (2, 3)));
+        let Err(MiniLmError::Weights(why)) =
+            load(&quantize(&f32_file(1, MAX_INPUTS + 1), "{}").unwrap())
+        else {
+            panic!("a row of {} inputs loaded", MAX_INPUTS + 1);
+        };
+        assert!(why.contains("not int8 rows 1 to 2048 wide"), "{why}");
+    }
+}
