@@ -14,6 +14,7 @@ use pollster::block_on;
 use ragtrace::app::ask::{Ask, Indexed, Local, Session};
 use ragtrace::http::Request;
 use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfig};
+use ragtrace::model::Embedder;
 use ragtrace::rag::corpus::Document;
 use ragtrace::rag::embed::{HashEmbedder, MINILM};
 use ragtrace::rag::engine::Engine;
@@ -89,10 +90,20 @@ fn ask(
     indexed: &Indexed,
     remote: Option<&Rc<OpenAi<Script>>>,
 ) -> ragtrace::app::ask::Asked {
+    ask_with(session, indexed, remote, Local::<HashEmbedder>::Hashed)
+}
+
+/// [`ask`] with the page's embedder chosen.
+fn ask_with<N: Embedder>(
+    session: &Session,
+    indexed: &Indexed,
+    remote: Option<&Rc<OpenAi<Script>>>,
+    local: Local<'_, N>,
+) -> ragtrace::app::ask::Asked {
     block_on(session.ask(
         indexed,
         remote,
-        Local::<HashEmbedder>::Hashed,
+        local,
         Ask {
             question: QUESTION,
             mode: Mode::Rag,
@@ -191,18 +202,7 @@ fn with_remote_embeddings_the_page_embedder_stays_idle() {
     let corpus = indexed(1);
     let mut indexings = 0;
     for _ in 0..2 {
-        let asked = block_on(session.ask(
-            &corpus,
-            Some(&remote),
-            Local::Neural(&neural),
-            Ask {
-                question: QUESTION,
-                mode: Mode::Rag,
-                user: None,
-                redaction: Redaction::default(),
-                live: None,
-            },
-        ));
+        let asked = ask_with(&session, &corpus, Some(&remote), Local::Neural(&neural));
         assert!(asked.result.is_ok());
         indexings += asked
             .spans

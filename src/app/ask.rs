@@ -196,11 +196,6 @@ impl Session {
         indexed: &Indexed,
         cached: &Cached<N>,
     ) -> Result<Arc<Engine>, String> {
-        let chunks = &indexed.engine.index.chunks;
-        let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
-        if !cached.knows_all(&texts) {
-            return self.engine_for(indexed, IndexSource::Page, cached).await;
-        }
         let key = IndexKey {
             source: IndexSource::Page,
             embedding_model: cached.model_name().to_string(),
@@ -208,6 +203,11 @@ impl Session {
         };
         if let Some(engine) = self.kept(&key) {
             return Ok(engine);
+        }
+        let chunks = &indexed.engine.index.chunks;
+        let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
+        if !cached.knows_all(&texts) {
+            return self.engine_for(indexed, IndexSource::Page, cached).await;
         }
         let vectors = cached.embed(&texts).await.map_err(|e| e.to_string())?;
         let engine = Arc::new(Engine {

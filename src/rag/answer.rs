@@ -6,6 +6,7 @@
 //! MiniLM); the shared words, the passage's rank and the kind of answer asked for are
 //! judged here.
 
+use super::chunk::{chunk_id, parse_chunk_id};
 use super::embed::{cosine, HashEmbedder};
 use super::prompt::Passage;
 use super::text;
@@ -56,8 +57,8 @@ pub fn extract(
         // Retrieval's cosine for the whole passage, relative to the best one.
         let prior = p.similarity / best_similarity.max(f32::EPSILON);
         for (si, s) in text::sentences(&p.text).into_iter().enumerate() {
-            if text::words(s).len() < 4 {
-                continue; // headings and fragments are no answer
+            if !says_something(s) {
+                continue;
             }
             let s_terms = text::terms(s);
             let overlap = q_terms.iter().filter(|t| s_terms.contains(t)).count() as f32
@@ -148,6 +149,11 @@ fn cite(passages: &[Passage], said: &[(usize, &str)]) -> String {
         .join(" ")
 }
 
+/// Four words or more: headings and fragments are no answer.
+fn says_something(sentence: &str) -> bool {
+    text::words(sentence).len() >= 4
+}
+
 /// Passages an overview opens at most.
 const OVERVIEW_PASSAGES: usize = 3;
 
@@ -171,10 +177,7 @@ fn overview<'a>(
     lead: usize,
     lead_sentence: &'a str,
 ) -> Option<Vec<(usize, &'a str)>> {
-    let place = |p: &Passage| {
-        let (section, n) = p.id.rsplit_once(':')?;
-        Some((section.to_string(), n.parse::<usize>().ok()?))
-    };
+    let place = |p: &'a Passage| parse_chunk_id(&p.id);
     let (section, _) = place(&passages[lead])?;
     let mut ours: Vec<(usize, usize)> = passages
         .iter()
@@ -190,7 +193,7 @@ fn overview<'a>(
             }
             text::sentences(&passages[i].text)
                 .into_iter()
-                .find(|s| text::words(s).len() >= 4)
+                .find(|s| says_something(s))
                 .map(|s| (i, s))
         })
         .take(OVERVIEW_PASSAGES)
@@ -233,9 +236,8 @@ fn following(passages: &[Passage], pi: usize, si: usize, max: usize) -> Vec<(usi
             }
             items.push((at, sentence));
         }
-        let next = passages[at].id.rsplit_once(':').and_then(|(section, n)| {
-            let n: usize = n.parse().ok()?;
-            let id = format!("{section}:{}", n + 1);
+        let next = parse_chunk_id(&passages[at].id).and_then(|(section, n)| {
+            let id = chunk_id(section, n + 1);
             passages.iter().position(|p| p.id == id)
         });
         match next {

@@ -126,7 +126,7 @@ pub fn chunk_section(section: &Section, cfg: ChunkConfig) -> Vec<Chunk> {
             let heading = heading_above(&section.text[..first + group[0].len()]);
             Chunk {
                 heading,
-                id: format!("{}:{}", section.id, i + 1),
+                id: chunk_id(&section.id, i + 1),
                 section_id: section.id.clone(),
                 section_title: section.title.clone(),
                 document: section.document.clone(),
@@ -136,6 +136,17 @@ pub fn chunk_section(section: &Section, cfg: ChunkConfig) -> Vec<Chunk> {
             }
         })
         .collect()
+}
+
+/// The id of a section's `n`th chunk (from 1): `<section id>:<n>`.
+pub fn chunk_id(section: &str, n: usize) -> String {
+    format!("{section}:{n}")
+}
+
+/// A chunk id's section and place, as [`chunk_id`] wrote them.
+pub fn parse_chunk_id(id: &str) -> Option<(&str, usize)> {
+    let (section, n) = id.rsplit_once(':')?;
+    Some((section, n.parse().ok()?))
 }
 
 /// Whether `sentence` (a slice of `text`) opens a markdown list item (`- ` or `* `).

@@ -116,12 +116,12 @@ fn normalise(v: &mut [f32]) {
     }
 }
 
-/// The cosine of `query_vec` to each of `texts`, embedded by `embedder` in one call.
-pub async fn cosines_to<E: Embedder>(
+/// One vector per text from `embedder`, or why not: a model that answers with another
+/// count is malformed. Nothing is asked for no texts.
+pub async fn embed_exactly<E: Embedder>(
     embedder: &E,
-    query_vec: &[f32],
     texts: &[String],
-) -> Result<Vec<f32>, ModelError> {
+) -> Result<Vec<Vec<f32>>, ModelError> {
     if texts.is_empty() {
         return Ok(Vec::new());
     }
@@ -133,6 +133,16 @@ pub async fn cosines_to<E: Embedder>(
             texts.len()
         )));
     }
+    Ok(vectors)
+}
+
+/// The cosine of `query_vec` to each of `texts`, embedded by `embedder` in one call.
+pub async fn cosines_to<E: Embedder>(
+    embedder: &E,
+    query_vec: &[f32],
+    texts: &[String],
+) -> Result<Vec<f32>, ModelError> {
+    let vectors = embed_exactly(embedder, texts).await?;
     Ok(vectors.iter().map(|v| cosine(query_vec, v)).collect())
 }
 

@@ -8,7 +8,7 @@ use super::embed::{self, cosine, HashEmbedder, MODEL_NAME as LOCAL_EMBEDDING_MOD
 use super::index::{Hit, Index, IndexBuilder};
 use super::pipeline::AskOptions;
 use super::prompt::{self, Passage};
-use super::rerank::{rerank, CANDIDATES};
+use super::rerank::{rerank, Ranked, CANDIDATES};
 use super::text;
 use crate::model::{Embedder, ModelError};
 use crate::telemetry::names::SpanName;
@@ -27,7 +27,7 @@ fn sentences_of(chunk: &Chunk) -> Vec<String> {
 
 /// Chunks retrieval may add to finish lists ([`Engine::with_whole_lists`]), over all
 /// hits: enough for a list cut twice, without letting the context grow unbounded.
-pub const MAX_CONTINUATIONS: usize = 3;
+const MAX_CONTINUATIONS: usize = 3;
 
 /// A chunk handed to the model: a ranked hit, or the rest of a list.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,15 +86,7 @@ impl Engine {
         let sections = parse_corpus(documents)?;
         let chunks = chunk_sections(&sections, ChunkConfig::default());
         let texts = Self::embedded_texts(&chunks, embedder);
-        let mut vectors = embedder.embed(&texts).await?;
-        if vectors.len() != texts.len() {
-            return Err(ModelError::Malformed(format!(
-                "the embedder returned {} vectors for {} texts",
-                vectors.len(),
-                texts.len()
-            ))
-            .into());
-        }
+        let mut vectors = embed::embed_exactly(embedder, &texts).await?;
         vectors.truncate(chunks.len());
         Ok(Engine {
             sections,
@@ -175,9 +167,9 @@ impl Engine {
 
     /// The reranked top `opts.top_k` for a query given as text and as its vector (by
     /// `embedder`): what retrieval ranks, and what hit@k measures.
-    /// Untraced: `pipeline::retrieve` runs the same steps, [`Engine::candidates`],
-    /// [`Engine::closest_sentences`] and `rerank`, in its spans, then hands the model
-    /// the lists those chunks leave unfinished too ([`Engine::with_whole_lists`]).
+    /// Untraced: `pipeline::retrieve` runs the same steps, [`Engine::candidates`] and
+    /// [`Engine::rank`], in its spans, then hands the model the lists those chunks leave
+    /// unfinished too ([`Engine::with_whole_lists`]).
     pub async fn retrieve<E: Embedder>(
         &self,
         embedder: &E,
@@ -186,19 +178,32 @@ impl Engine {
         opts: AskOptions<'_>,
     ) -> Result<Vec<Hit>, ModelError> {
         let candidates = self.candidates(query, query_vec, opts);
+        let ranked = self
+            .rank(embedder, query, query_vec, &candidates, opts.top_k)
+            .await?;
+        Ok(ranked.into_iter().map(|r| r.hit).collect())
+    }
+
+    /// The reranker's best `top_k` of `candidates`, after comparing the query with their
+    /// sentences ([`Engine::closest_sentences`]).
+    pub async fn rank<E: Embedder>(
+        &self,
+        embedder: &E,
+        query: &str,
+        query_vec: &[f32],
+        candidates: &[Hit],
+        top_k: usize,
+    ) -> Result<Vec<Ranked>, ModelError> {
         let closest = self
-            .closest_sentences(embedder, query_vec, &candidates)
+            .closest_sentences(embedder, query_vec, candidates)
             .await?;
         Ok(rerank(
             &self.index,
             query,
-            &candidates,
+            candidates,
             closest.as_deref(),
-            opts.top_k,
-        )
-        .into_iter()
-        .map(|r| r.hit)
-        .collect())
+            top_k,
+        ))
     }
 
     /// For each candidate, the query's cosine to the closest of its sentences, when

@@ -18,7 +18,7 @@ use super::index::Hit;
 use super::index::SearchMode;
 use super::offline::{OfflineChat, HASHED_CHAT};
 use super::prompt::{self, Passage, ReactParseError};
-use super::rerank::{self, rerank};
+use super::rerank;
 use super::{agent, text};
 use crate::model::{
     CallObserver, ChatModel, ChatResponse, Embedder, Message, ModelError, ToolCall, ToolSpec,
@@ -360,14 +360,13 @@ async fn rerank_traced<E: Embedder>(
     for (i, hit) in candidates.iter().enumerate() {
         document(sc::reranker_input_document, i, hit);
     }
-    let closest = match engine
-        .closest_sentences(embedder, query_vec, candidates)
+    let ranked = match engine
+        .rank(embedder, query, query_vec, candidates, top_k)
         .await
     {
-        Ok(closest) => closest,
+        Ok(ranked) => ranked,
         Err(e) => return Err(fail(&span, AskError::Model(e))),
     };
-    let ranked = rerank(&engine.index, query, candidates, closest.as_deref(), top_k);
     for (i, r) in ranked.iter().enumerate() {
         document(sc::reranker_output_document, i, &r.hit);
         span.set(

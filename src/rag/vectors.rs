@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
+use super::embed;
 use crate::model::{Embedder, ModelError};
 
 const MAGIC: &[u8; 8] = b"RTVEC1\n\0";
@@ -199,14 +200,7 @@ impl<E: Embedder> Embedder for Cached<E> {
             missing
         };
         if !missing.is_empty() {
-            let computed = self.embedder.embed(&missing).await?;
-            if computed.len() != missing.len() {
-                return Err(ModelError::Malformed(format!(
-                    "the embedder returned {} vectors for {} texts",
-                    computed.len(),
-                    missing.len()
-                )));
-            }
+            let computed = embed::embed_exactly(&self.embedder, &missing).await?;
             let mut known = self.known.borrow_mut();
             for (t, v) in missing.iter().zip(computed) {
                 known.insert(t, v);
