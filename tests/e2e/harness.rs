@@ -353,6 +353,17 @@ impl Page {
     pub async fn trace_tree(&self, id: &str) -> Vec<(String, String, usize)> {
         self.click(&format!("#trace-list li[data-trace-id='{id}']"))
             .await;
+        // The table shows the trace once every row is one of its spans (an imported
+        // trace comes from storage a moment after the click).
+        let shown = format!(
+            "const rows = [...document.querySelectorAll('#spans tr.span-row')]; \
+             return rows.length > 0 && rows.every(r => r.dataset.traceId === '{id}')"
+        );
+        self.wait_for(|p| {
+            let shown = shown.clone();
+            async move { p.js(&shown).await == true }
+        })
+        .await;
         let rows = self
             .js("return [...document.querySelectorAll('#spans tr.span-row')].map(r => [r.cells[0].textContent, r.cells[1].textContent, Number(r.dataset.depth)])")
             .await;
