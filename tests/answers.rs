@@ -14,11 +14,14 @@ mod common;
 use common::minilm::{dir, NativeMiniLm, HANDBOOK_VECTORS};
 use pollster::block_on;
 use ragtrace::model::Embedder;
-use ragtrace::rag::embed::{HashEmbedder, MINILM_UNRELATED_BELOW};
+use ragtrace::rag::chunk::{chunk_sections, ChunkConfig};
+use ragtrace::rag::corpus::parse_corpus;
+use ragtrace::rag::embed::{cosine, HashEmbedder, MINILM_UNRELATED_BELOW};
 use ragtrace::rag::engine::Engine;
 use ragtrace::rag::eval::{fact_in, parse_queries, rank_of, Metrics, Query};
 use ragtrace::rag::offline::OfflineChat;
 use ragtrace::rag::pipeline::{self, AskOptions, Mode, Models};
+use ragtrace::rag::text;
 use ragtrace::rag::vectors::{Cached, Precomputed};
 use ragtrace::telemetry::provider::Telemetry;
 use ragtrace::telemetry::redact::Redaction;
@@ -40,6 +43,94 @@ const TUTORIAL: [(&str, &str); 4] = [
         "at least 6 weeks before the intended start date",
     ),
 ];
+
+/// The tutorial's questions said other ways, as a new user tries them (issue 12's "ask the
+/// tutorial's questions and paraphrases of them"): (question, fact, section). Written
+/// before the answerer was tuned on them, like `questions.jsonl`.
+const PARAPHRASES: [(&str, &str, &str); 16] = [
+    (
+        "How many days a year can I work abroad?",
+        "30 working days",
+        IW,
+    ),
+    (
+        "How long am I allowed to work from another country each year?",
+        "30 working days",
+        IW,
+    ),
+    (
+        "What's the maximum time I can spend working outside my home country?",
+        "30 working days",
+        IW,
+    ),
+    (
+        "Is there a cap on working from abroad?",
+        "30 working days",
+        IW,
+    ),
+    (
+        "What if I go over my days abroad?",
+        "Access to company systems is suspended",
+        IW,
+    ),
+    (
+        "What are the consequences of working abroad too long?",
+        "Access to company systems is suspended",
+        IW,
+    ),
+    (
+        "I stayed abroad longer than allowed, what happens now?",
+        "Access to company systems is suspended",
+        IW,
+    ),
+    (
+        "What happens when I pass the limit for working from another country?",
+        "Access to company systems is suspended",
+        IW,
+    ),
+    (
+        "How do I get approval to work from abroad for a few weeks?",
+        "international work request",
+        IW,
+    ),
+    (
+        "What's the process for working remotely from another country?",
+        "international work request",
+        IW,
+    ),
+    (
+        "What are the rules for working from abroad?",
+        "international work request",
+        IW,
+    ),
+    (
+        "What do I have to do before working from another country?",
+        "international work request",
+        IW,
+    ),
+    (
+        "What do I need for a Global Mobility case?",
+        "at least 6 weeks before the intended start date",
+        GM,
+    ),
+    (
+        "Who can apply to relocate permanently through Global Mobility?",
+        "at least 6 weeks before the intended start date",
+        GM,
+    ),
+    (
+        "What conditions must be met to move to another country with my job?",
+        "at least 6 weeks before the intended start date",
+        GM,
+    ),
+    (
+        "Which criteria does a Global Mobility request have to meet?",
+        "at least 6 weeks before the intended start date",
+        GM,
+    ),
+];
+const IW: &str = "international-work";
+const GM: &str = "global-mobility";
 
 /// Questions the handbook does not answer: the page must say so, in both modes, rather
 /// than finish on an off-topic passage.
@@ -115,6 +206,19 @@ fn grade<E: Embedder>(engine: &Engine, embedder: &E, queries: &[Query], mode: Mo
 fn cached_minilm() -> Cached<NativeMiniLm> {
     let bytes = std::fs::read(dir().join(HANDBOOK_VECTORS)).expect("setup wrote the vectors");
     Cached::new(Precomputed::decode(&bytes).unwrap(), NativeMiniLm::load())
+}
+
+fn paraphrases() -> Vec<Query> {
+    PARAPHRASES
+        .iter()
+        .enumerate()
+        .map(|(i, (question, fact, section))| Query {
+            id: format!("tp{}", i + 1),
+            question: question.to_string(),
+            section_id: section.to_string(),
+            fact: fact.to_string(),
+        })
+        .collect()
 }
 
 fn tutorial() -> Vec<Query> {
@@ -193,6 +297,58 @@ fn off_topic_questions_are_not_answered() {
     );
 }
 
+/// Every question's fact is in the handbook, and how far MiniLM's meaning alone carries:
+/// where the question's cosine ranks the fact's sentence among all the handbook's
+/// sentences. The answerer starts from these cosines and adds retrieval's judgement of
+/// whole passages, shared words, numbers and whole lists; a fact whose sentence this
+/// ranking puts far down is one the words or the structure must find instead.
+#[test]
+fn every_fact_is_in_the_handbook_and_where_minilm_ranks_it() {
+    let minilm = cached_minilm();
+    let sections = parse_corpus(&[("handbook", HANDBOOK_MD)]).unwrap();
+    let sentences: Vec<String> = chunk_sections(&sections, ChunkConfig::default())
+        .iter()
+        .flat_map(|c| text::sentences(&c.text).into_iter().map(String::from))
+        .collect();
+    let vectors = block_on(minilm.embed(&sentences)).unwrap();
+    let sets = [
+        ("queries.jsonl", parse_queries(QUERIES_JSONL).unwrap()),
+        ("questions.jsonl", parse_queries(QUESTIONS_JSONL).unwrap()),
+        ("paraphrases", paraphrases()),
+    ];
+    println!(
+        "set              fact sentence ranked by MiniLM among {} sentences: top 1 / 3 / 5 / 10",
+        sentences.len()
+    );
+    for (set, queries) in &sets {
+        let mut ranks = Vec::new();
+        for q in queries {
+            let holding: Vec<usize> = (0..sentences.len())
+                .filter(|&i| fact_in(&sentences[i], &q.fact))
+                .collect();
+            assert!(
+                !holding.is_empty(),
+                "{set} {}: no handbook sentence holds {:?}",
+                q.id,
+                q.fact
+            );
+            let query_vec = block_on(minilm.embed(std::slice::from_ref(&q.question))).unwrap();
+            let cosines: Vec<f32> = vectors.iter().map(|v| cosine(&query_vec[0], v)).collect();
+            let best = holding.iter().map(|&i| cosines[i]).fold(f32::MIN, f32::max);
+            ranks.push(1 + cosines.iter().filter(|&&c| c > best).count());
+        }
+        let within = |k: usize| ranks.iter().filter(|&&r| r <= k).count();
+        println!(
+            "{set:<16} {} / {} / {} / {} of {}",
+            within(1),
+            within(3),
+            within(5),
+            within(10),
+            ranks.len()
+        );
+    }
+}
+
 #[test]
 fn the_page_names_the_model_the_worker_runs() {
     assert_eq!(ragtrace::rag::embed::MINILM, minilm::MODEL_NAME);
@@ -207,6 +363,7 @@ fn answers_hold_the_fact() {
         ("queries.jsonl", parse_queries(QUERIES_JSONL).unwrap()),
         ("questions.jsonl", parse_queries(QUESTIONS_JSONL).unwrap()),
         ("tutorial", tutorial()),
+        ("paraphrases", paraphrases()),
     ];
     println!("set              embedder  mode   hit@1  hit@3  hit@5  MRR    fact in answer");
     let mut minilm_facts = Vec::new();
@@ -242,12 +399,14 @@ fn answers_hold_the_fact() {
             }
         }
     }
-    // Issue 12's goal is 90 % with MiniLM on both sets and every tutorial question; the
-    // floors below are what this build reaches, so a change that loses answers fails.
+    // Issue 12's goal is 90 % with MiniLM on both sets, every tutorial question and
+    // its paraphrases; the floors below are what this build reaches, so a change that
+    // loses answers fails.
     for (set, mode, facts) in minilm_facts {
         let floor = match set {
             "queries.jsonl" => 0.93,
             "questions.jsonl" => 0.80,
+            "paraphrases" => 0.68,
             _ => 1.0, // the tutorial's questions, every one
         };
         assert!(

@@ -35,8 +35,9 @@ pub struct Extract {
 /// A sentence scores by its closeness to the question (`similarity` and shared terms),
 /// its passage's similarity (retrieval already judged the whole passage, which says
 /// more than one sentence does), when the question asks for an amount, a time or a limit,
-/// whether it states a number, and when it asks for requirements or consequences,
-/// whether it announces a list. The best sentence leads; up to two close seconds from
+/// whether it states a number, and when it asks for a list (requirements, consequences,
+/// steps), whether it announces one, more when of the kind asked for and not at all
+/// when of another kind. The best sentence leads; up to two close seconds from
 /// the best passages follow it, so the answer stays short. A lead that announces a list
 /// is answered with the list's items alone, and a sentence whose successor refers back
 /// to it ("They are still expected to …") brings that successor along. A broad question
@@ -49,10 +50,9 @@ pub fn extract(
 ) -> Extract {
     let q_terms = text::terms(question);
     let wants_number = asks_for_a_number(question);
-    let wants_list = asks_for_a_list(question);
+    let wants_list = asked_list(question);
     let best_similarity = passages.iter().map(|p| p.similarity).fold(0.0, f32::max);
-    // (passage index, sentence index, score, closeness, sentence)
-    let mut scored: Vec<(usize, usize, f32, f32, &str)> = Vec::new();
+    let mut scored: Vec<Scored> = Vec::new();
     for (pi, p) in passages.iter().enumerate() {
         // Retrieval's cosine for the whole passage, relative to the best one.
         let prior = p.similarity / best_similarity.max(f32::EPSILON);
@@ -69,30 +69,36 @@ pub fn extract(
             } else {
                 0.0
             };
-            let list = if wants_list && announces_a_list(s) {
-                LIST_BONUS
-            } else {
-                0.0
-            };
-            scored.push((
-                pi,
-                si,
-                closeness + PRIOR_WEIGHT * prior + number + list,
+            let list = ListMatch::of(wants_list, announced_list(s));
+            scored.push(Scored {
+                passage: pi,
+                at: si,
+                score: closeness + PRIOR_WEIGHT * prior + number + list.bonus(),
                 closeness,
-                s,
-            ));
+                names_the_asked_list: list == ListMatch::AskedKind,
+                sentence: s,
+            });
         }
     }
-    scored.sort_by(|a, b| b.2.total_cmp(&a.2).then((a.0, a.1).cmp(&(b.0, b.1))));
+    scored.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then((a.passage, a.at).cmp(&(b.passage, b.at)))
+    });
     let related = best_similarity >= unrelated_below;
-    let Some(lead) = scored.first().filter(|s| related && s.3 >= MIN_SCORE) else {
+    // A sentence that names the very list asked for ("the following requirements") is
+    // close enough by saying so, in whatever words the question put it.
+    let Some(lead) = scored
+        .first()
+        .filter(|l| related && (l.closeness >= MIN_SCORE || l.names_the_asked_list))
+    else {
         return Extract {
             text: NOT_FOUND.to_string(),
             found: false,
         };
     };
     if asks_for_an_overview(question) {
-        if let Some(said) = overview(passages, lead.0, lead.4) {
+        if let Some(said) = overview(passages, lead.passage, lead.sentence) {
             return Extract {
                 text: cite(passages, &said),
                 found: true,
@@ -101,7 +107,8 @@ pub fn extract(
     }
     // A list's announcement with its items is a whole answer (without them, it is
     // one sentence among others).
-    let seconds = if announces_a_list(lead.4) && !following(passages, lead.0, lead.1, 1).is_empty()
+    let seconds = if announces_a_list(lead.sentence)
+        && !following(passages, lead.passage, lead.at, 1).is_empty()
     {
         0
     } else {
@@ -110,13 +117,19 @@ pub fn extract(
     let picked = std::iter::once(lead).chain(
         scored[1..]
             .iter()
-            .filter(|s| s.2 >= lead.2 * KEEP_RATIO)
+            .filter(|s| s.score >= lead.score * KEEP_RATIO)
             .take(seconds),
     );
     // (passage index, sentence), each once, a list's items (or a sentence that refers
     // back) right after the sentence they belong to.
     let mut said: Vec<(usize, &str)> = Vec::new();
-    for &(pi, si, _, _, sentence) in picked {
+    for &Scored {
+        passage: pi,
+        at: si,
+        sentence,
+        ..
+    } in picked
+    {
         if said.iter().any(|(_, s)| *s == sentence) {
             continue;
         }
@@ -139,6 +152,20 @@ pub fn extract(
         text: cite(passages, &said),
         found: true,
     }
+}
+
+/// A candidate sentence of [`extract`], and how it scored.
+struct Scored<'a> {
+    /// Its passage's index, and its own index among the passage's sentences.
+    passage: usize,
+    at: usize,
+    /// What ranks it: `closeness`, its passage's prior and the bonuses.
+    score: f32,
+    /// How close it is to the question: similarity and shared terms.
+    closeness: f32,
+    /// It announces a list of the kind the question asks for.
+    names_the_asked_list: bool,
+    sentence: &'a str,
 }
 
 /// The answer's sentences, each followed by its passage's `[id]`.
@@ -204,13 +231,51 @@ fn overview<'a>(
 /// Items of a list the answer includes at most.
 const MAX_LIST_ITEMS: usize = 7;
 
+/// What a list holds, as a question asks for one or a sentence announces one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListKind {
+    /// What must be true first: requirements, conditions, criteria, eligibility.
+    Requirements,
+    /// What follows from an act: consequences, penalties.
+    Consequences,
+    /// What to do, in order: steps, a process.
+    Steps,
+    /// A list of something else, or of something the words do not say.
+    Other,
+}
+
+impl ListKind {
+    /// The kind a noun names ("requirements", "consequences", …), if any.
+    fn named_by(noun: &str) -> Option<ListKind> {
+        match noun {
+            "requirements" | "requirement" | "conditions" | "criteria" | "prerequisites"
+            | "eligibility" | "eligible" => Some(ListKind::Requirements),
+            "consequences" | "penalties" | "sanctions" => Some(ListKind::Consequences),
+            "steps" | "process" | "procedure" => Some(ListKind::Steps),
+            _ => None,
+        }
+    }
+}
+
 /// "… the following requirements is met.", "… apply:": the sentences after it are the
 /// answer's substance (a list's items), not a sentence alone.
 fn announces_a_list(sentence: &str) -> bool {
-    sentence.ends_with(':')
-        || text::words(sentence)
-            .windows(2)
-            .any(|p| p[0] == "the" && p[1] == "following")
+    announced_list(sentence).is_some()
+}
+
+/// The kind of list `sentence` announces: "the following <plural noun>" (its kind from
+/// the noun), or a closing colon. "In the following month" announces nothing.
+fn announced_list(sentence: &str) -> Option<ListKind> {
+    let words = text::words(sentence);
+    let following = words
+        .windows(3)
+        .find(|p| p[0] == "the" && p[1] == "following")
+        .map(|p| p[2].as_str());
+    match following {
+        Some(noun) => ListKind::named_by(noun)
+            .or_else(|| (noun.len() > 3 && noun.ends_with('s')).then_some(ListKind::Other)),
+        None => sentence.ends_with(':').then_some(ListKind::Other),
+    }
 }
 
 /// "They are still expected to attend …", "This has to be agreed …": a sentence that
@@ -263,33 +328,63 @@ const NUMBER_BONUS: f32 = 0.15;
 /// ("the following consequences apply") rarely shares the question's words, its items do
 /// the answering.
 const LIST_BONUS: f32 = 0.3;
+/// What it is worth when the list is of the very kind asked for (requirements asked,
+/// "the following requirements" announced): the sentence says it holds the answer.
+const LIST_KIND_BONUS: f32 = 0.45;
 
-/// Questions after several things at once: requirements, conditions, consequences,
-/// steps, "what happens if …", "what do I need to …".
-fn asks_for_a_list(question: &str) -> bool {
+/// How a sentence's announced list meets the list a question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ListMatch {
+    /// No list asked or announced, or lists of different kinds (conditions asked,
+    /// consequences announced).
+    None,
+    /// A list, where the question or the sentence does not say of what.
+    AnyList,
+    /// A list of the very kind asked for.
+    AskedKind,
+}
+
+impl ListMatch {
+    fn of(asked: Option<ListKind>, announced: Option<ListKind>) -> ListMatch {
+        match (asked, announced) {
+            (Some(a), Some(b)) if a == b && a != ListKind::Other => ListMatch::AskedKind,
+            (Some(ListKind::Other), Some(_)) | (Some(_), Some(ListKind::Other)) => {
+                ListMatch::AnyList
+            }
+            _ => ListMatch::None,
+        }
+    }
+
+    fn bonus(self) -> f32 {
+        match self {
+            ListMatch::None => 0.0,
+            ListMatch::AnyList => LIST_BONUS,
+            ListMatch::AskedKind => LIST_KIND_BONUS,
+        }
+    }
+}
+
+/// Questions after several things at once, and of which kind: requirements ("which
+/// criteria …", "who can apply …", "what do I need for …"), consequences, steps;
+/// "what do I need to …" and "what happens if …" ask for a list of any kind.
+fn asked_list(question: &str) -> Option<ListKind> {
     let words = text::words(question);
-    let plural_ask = words.iter().any(|w| {
-        matches!(
-            w.as_str(),
-            "requirements"
-                | "conditions"
-                | "consequences"
-                | "steps"
-                | "criteria"
-                | "eligibility"
-                | "eligible"
-                | "rules"
-        )
-    });
-    let what_happens = words
-        .windows(2)
-        .any(|p| p[0] == "what" && p[1] == "happens");
+    let pair = |a: &str, b: &str| words.windows(2).any(|p| p[0] == a && p[1] == b);
+    if let Some(kind) = words.iter().find_map(|w| ListKind::named_by(w)) {
+        return Some(kind);
+    }
+    if pair("who", "can") || pair("need", "for") {
+        return Some(ListKind::Requirements);
+    }
     let what_to_do = words.iter().position(|w| w == "what").is_some_and(|at| {
         words[at..]
             .windows(2)
             .any(|p| matches!(p[0].as_str(), "need" | "have") && p[1] == "to")
     });
-    plural_ask || what_happens || what_to_do
+    // "What happens if …" asks after consequences, but so loosely that a list of
+    // another kind may answer it ("… get ill on holiday?": what to do then).
+    let what_happens = pair("what", "happens") || words.starts_with(&["what".into(), "if".into()]);
+    (what_to_do || what_happens).then_some(ListKind::Other)
 }
 
 /// Questions after an amount, a duration, a date or a limit: "how many", "how long",
@@ -309,6 +404,9 @@ fn asks_for_a_number(question: &str) -> bool {
         || [
             "limit",
             "limits",
+            "cap",
+            "capped",
+            "ceiling",
             "maximum",
             "minimum",
             "max",
@@ -500,27 +598,60 @@ mod tests {
 
     #[test]
     fn what_asks_for_a_list_and_what_refers_back() {
-        for q in [
-            "What are the requirements for a Global Mobility case?",
-            "What happens if I exceed the limit?",
-            "I'm moving to Canada. What do I need to do first?",
+        for (q, kind) in [
+            (
+                "What are the requirements for a Global Mobility case?",
+                ListKind::Requirements,
+            ),
+            (
+                "Who can apply to relocate through Global Mobility?",
+                ListKind::Requirements,
+            ),
+            ("What happens if I exceed the limit?", ListKind::Other),
+            ("What if I quit right after the course?", ListKind::Other),
+            (
+                "I'm moving to Canada. What do I need to do first?",
+                ListKind::Other,
+            ),
         ] {
-            assert!(asks_for_a_list(q), "{q}");
+            assert_eq!(asked_list(q), Some(kind), "{q}");
         }
         for q in [
             "How many days can I work abroad?",
             "I need to know the limit. What is it?",
             "Do I have to tell anyone?",
         ] {
-            assert!(!asks_for_a_list(q), "{q}");
+            assert_eq!(asked_list(q), None, "{q}");
         }
-        assert!(announces_a_list("The following consequences apply."));
-        assert!(announces_a_list("Bring these:"));
-        assert!(!announces_a_list("Following approval, you may travel."));
+        assert_eq!(
+            announced_list("The following consequences apply."),
+            Some(ListKind::Consequences)
+        );
+        assert_eq!(announced_list("Bring these:"), Some(ListKind::Other));
+        assert_eq!(announced_list("Following approval, you may travel."), None);
+        assert_eq!(
+            announced_list("It is paid with the following month's salary."),
+            None
+        );
+        // Conditions asked, consequences announced: that list is not the answer.
+        assert_eq!(
+            ListMatch::of(Some(ListKind::Requirements), Some(ListKind::Consequences)),
+            ListMatch::None
+        );
+        assert_eq!(
+            ListMatch::of(Some(ListKind::Other), Some(ListKind::Consequences)),
+            ListMatch::AnyList
+        );
         assert!(refers_back("They are still expected to attend."));
         assert!(refers_back("This has to be agreed in advance."));
         assert!(!refers_back("Theirs is a different rule."));
         assert!(!refers_back("Thirty days is the limit."));
+    }
+
+    #[test]
+    fn a_cap_is_a_number_asked_for() {
+        assert!(asks_for_a_number("Is there a cap on working from abroad?"));
+        assert!(!asks_for_a_number("Can I work from abroad?"));
     }
 
     #[test]
