@@ -5,10 +5,13 @@
 
 mod common;
 
+use std::cell::RefCell;
+use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::sync::Arc;
 
 use common::http::{Answer, Script};
+use opentelemetry::trace::Status;
 use opentelemetry_sdk::trace::SpanData;
 use pollster::block_on;
 use ragtrace::app::ask::{Ask, Indexed, Local, Session};
@@ -17,7 +20,7 @@ use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfi
 use ragtrace::model::Embedder;
 use ragtrace::rag::corpus::Document;
 use ragtrace::rag::embed::{HashEmbedder, MINILM};
-use ragtrace::rag::engine::Engine;
+use ragtrace::rag::engine::{Engine, Progress, EMBED_BATCH};
 use ragtrace::rag::pipeline::Mode;
 use ragtrace::rag::vectors::{Cached, Precomputed};
 use ragtrace::telemetry::redact::Redaction;
@@ -110,6 +113,7 @@ fn ask_with<N: Embedder>(
             user: None,
             redaction: Redaction::default(),
             live: None,
+            indexing: None,
         },
     ))
 }
@@ -137,6 +141,7 @@ fn offline_questions_carry_the_session_and_return_their_spans() {
             user: Some("ana"),
             redaction: Redaction::default(),
             live: None,
+            indexing: None,
         },
     ));
     assert!(asked.result.is_ok());
@@ -181,15 +186,18 @@ fn the_remote_index_is_built_once_per_corpus_revision() {
     assert!(reindexed.spans.iter().any(|s| s.name == "index_corpus"));
 }
 
-/// A neural embedder that must not be asked (it counts the calls it gets).
-struct Untouched(std::cell::Cell<usize>);
+/// A neural embedder by name (hashed vectors inside) that counts the texts it embeds.
+struct Counted(std::cell::Cell<usize>);
 
-impl ragtrace::model::Embedder for Untouched {
+impl ragtrace::model::Embedder for Counted {
     fn model_name(&self) -> &str {
         MINILM
     }
+    fn runs_in_page(&self) -> bool {
+        true // as the page's worker does
+    }
     async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ragtrace::model::ModelError> {
-        self.0.set(self.0.get() + 1);
+        self.0.set(self.0.get() + texts.len());
         Ok(texts.iter().map(|t| HashEmbedder.embed(t)).collect())
     }
 }
@@ -198,7 +206,7 @@ impl ragtrace::model::Embedder for Untouched {
 fn with_remote_embeddings_the_page_embedder_stays_idle() {
     let session = Session::new("p", "tab".into());
     let remote = client("embed", Script::new(server));
-    let neural = Cached::new(Precomputed::new(MINILM), Untouched(Default::default()));
+    let neural = Cached::new(Precomputed::new(MINILM), Counted(Default::default()));
     let corpus = indexed(1);
     let mut indexings = 0;
     for _ in 0..2 {
@@ -215,6 +223,63 @@ fn with_remote_embeddings_the_page_embedder_stays_idle() {
         neural.embedder.0.get(),
         0,
         "the page's embedder was not asked"
+    );
+}
+
+#[test]
+fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
+    let session = Session::new("p", "tab".into());
+    let neural = Cached::new(Precomputed::new(MINILM), Counted(Default::default()));
+    let corpus = indexed(1);
+    let heard = RefCell::new(Vec::new());
+    let stop_after_one_batch = |p: Progress| {
+        heard.borrow_mut().push(p);
+        if p.embedded < EMBED_BATCH {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
+    };
+    let asked = block_on(session.ask(
+        &corpus,
+        None::<&Rc<OpenAi<Script>>>,
+        Local::Neural(&neural),
+        Ask {
+            question: QUESTION,
+            mode: Mode::Rag,
+            user: None,
+            redaction: Redaction::default(),
+            live: None,
+            indexing: Some(&stop_after_one_batch),
+        },
+    ));
+    let total = heard.borrow()[0].total;
+    assert!(total > 2 * EMBED_BATCH, "{total} texts");
+    assert_eq!(
+        *heard.borrow(),
+        [0, EMBED_BATCH].map(|embedded| Progress { embedded, total })
+    );
+    let message = asked.result.unwrap_err();
+    assert!(
+        message.contains(&format!("stopped after {EMBED_BATCH} of {total} texts")),
+        "{message}"
+    );
+    let indexing = asked
+        .spans
+        .iter()
+        .find(|s| s.name == "index_corpus")
+        .expect("the stopped indexing is traced");
+    assert!(matches!(indexing.status, Status::Error { .. }));
+    let embedded_before = neural.embedder.0.get();
+    assert!(embedded_before <= EMBED_BATCH, "{embedded_before}");
+
+    // Asked again, the indexing goes on from what the cache kept.
+    let asked = ask_with(&session, &corpus, None, Local::Neural(&neural));
+    assert!(asked.result.is_ok(), "{:?}", asked.result);
+    let embedded = neural.embedder.0.get();
+    assert!(
+        embedded <= total + 1,
+        "{embedded} texts embedded for {total} and the question"
     );
 }
 
@@ -348,6 +413,7 @@ fn the_agent_calls_its_tools_through_the_api_and_answers_each_call_by_its_id() {
             user: None,
             redaction: Redaction::default(),
             live: None,
+            indexing: None,
         },
     ));
     assert_eq!(
@@ -425,6 +491,7 @@ fn offline_with_minilm_answers_by_meaning_and_traces_only_real_indexing() {
                 user: None,
                 redaction: Redaction::default(),
                 live: None,
+                indexing: None,
             },
         ))
     };

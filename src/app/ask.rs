@@ -3,6 +3,7 @@
 //! demo. Each use-case returns the spans it finished, redacted, for the page to file.
 
 use std::cell::RefCell;
+use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use crate::model::openai::{OpenAi, LOCAL_EMBEDDINGS};
 use crate::model::{Either, Embedder, Message};
 use crate::rag::corpus::Document;
 use crate::rag::embed::HashEmbedder;
-use crate::rag::engine::Engine;
+use crate::rag::engine::{Engine, Observer};
 use crate::rag::index::Index;
 use crate::rag::offline::{OfflineChat, HASHED_CHAT};
 use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
@@ -68,6 +69,9 @@ pub struct Ask<'a> {
     pub redaction: Redaction,
     /// Hears the model's output as it streams.
     pub live: Option<&'a dyn Fn(&str)>,
+    /// Hears how far indexing the documents for this question has come (when its
+    /// embedder has not indexed them yet), and may stop it.
+    pub indexing: Option<Observer<'a>>,
 }
 
 /// What a use-case produced: its trace (none when it never started), the answer or the
@@ -124,7 +128,9 @@ impl Session {
             user,
             redaction,
             live,
+            indexing,
         } = ask;
+        let observe: Observer<'_> = indexing.unwrap_or(&|_| ControlFlow::Continue(()));
         let redaction = &redaction;
         let tracer = &self.telemetry.tracer;
         let failed = |message: String| Asked {
@@ -143,7 +149,7 @@ impl Session {
             (Some(client), _) if !client.config.local_embeddings() => {
                 let source = IndexSource::Server(client.config.base_url.clone());
                 let engine = self
-                    .engine_for(indexed, source, client.as_ref())
+                    .engine_for(indexed, source, client.as_ref(), observe)
                     .await
                     .map_err(|e| {
                         let config = &client.config;
@@ -161,7 +167,7 @@ impl Session {
             ),
             (_, Local::Neural(cached)) => (
                 Either::Left(Either::Right(*cached)),
-                self.neural_engine(indexed, cached).await,
+                self.neural_engine(indexed, cached, observe).await,
             ),
         };
         let engine = match engine {
@@ -195,6 +201,7 @@ impl Session {
         &self,
         indexed: &Indexed,
         cached: &Cached<N>,
+        observe: Observer<'_>,
     ) -> Result<Arc<Engine>, String> {
         let key = IndexKey {
             source: IndexSource::Page,
@@ -207,7 +214,9 @@ impl Session {
         let chunks = &indexed.engine.index.chunks;
         let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
         if !cached.knows_all(&texts) {
-            return self.engine_for(indexed, IndexSource::Page, cached).await;
+            return self
+                .engine_for(indexed, IndexSource::Page, cached, observe)
+                .await;
         }
         let vectors = cached.embed(&texts).await.map_err(|e| e.to_string())?;
         let engine = Arc::new(Engine {
@@ -225,6 +234,7 @@ impl Session {
         indexed: &Indexed,
         source: IndexSource,
         embedder: &E,
+        observe: Observer<'_>,
     ) -> Result<Arc<Engine>, String> {
         let key = IndexKey {
             source,
@@ -239,7 +249,7 @@ impl Session {
             .iter()
             .map(|d| (d.name.as_str(), d.text.as_str()))
             .collect();
-        let engine = Engine::build_traced(&documents, embedder, &self.telemetry.tracer)
+        let engine = Engine::build_traced(&documents, embedder, &self.telemetry.tracer, observe)
             .await
             .map_err(|e| {
                 format!(

@@ -1,5 +1,7 @@
 //! [`Engine`]: a corpus chunked, embedded and indexed, ready to answer.
 
+use std::ops::ControlFlow;
+
 use thiserror::Error;
 
 use super::chunk::{chunk_section, chunk_sections, Chunk, ChunkConfig};
@@ -44,7 +46,29 @@ pub enum EngineError {
     Corpus(#[from] CorpusError),
     #[error("embedding the corpus failed: {0}")]
     Model(#[from] ModelError),
+    #[error(
+        "indexing was stopped after {} of {} texts (asking again goes on from there)",
+        .0.embedded,
+        .0.total
+    )]
+    Stopped(Progress),
 }
+
+/// How far an indexing's embedding has come: texts embedded, of all it embeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    pub embedded: usize,
+    pub total: usize,
+}
+
+/// Hears an indexing's [`Progress`] before each call to the embedder, and whether to go
+/// on: `Break` stops it with [`EngineError::Stopped`].
+pub type Observer<'a> = &'a dyn Fn(Progress) -> ControlFlow<()>;
+
+/// Texts an indexing hands the embedder at once. MiniLM embeds a few dozen texts a
+/// second in the page's worker, so a user's large document takes minutes: between
+/// calls the page shows how far it has come and can stop it.
+pub const EMBED_BATCH: usize = 64;
 
 /// A chunk that an answer cites.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,10 +107,30 @@ impl Engine {
         documents: &[(&str, &str)],
         embedder: &E,
     ) -> Result<Self, EngineError> {
+        Self::build_observed(documents, embedder, &|_| ControlFlow::Continue(())).await
+    }
+
+    /// [`Engine::build`], embedding [`EMBED_BATCH`] texts at a time and asking `observe`
+    /// before each batch whether to go on.
+    pub async fn build_observed<E: Embedder>(
+        documents: &[(&str, &str)],
+        embedder: &E,
+        observe: Observer<'_>,
+    ) -> Result<Self, EngineError> {
         let sections = parse_corpus(documents)?;
         let chunks = chunk_sections(&sections, ChunkConfig::default());
         let texts = Self::embedded_texts(&chunks, embedder);
-        let mut vectors = embed::embed_exactly(embedder, &texts).await?;
+        let mut vectors = Vec::with_capacity(texts.len());
+        for batch in texts.chunks(EMBED_BATCH) {
+            let progress = Progress {
+                embedded: vectors.len(),
+                total: texts.len(),
+            };
+            if observe(progress).is_break() {
+                return Err(EngineError::Stopped(progress));
+            }
+            vectors.extend(embed::embed_exactly(embedder, batch).await?);
+        }
         vectors.truncate(chunks.len());
         Ok(Engine {
             sections,
@@ -107,13 +151,15 @@ impl Engine {
             .collect()
     }
 
-    /// [`Engine::build`] traced as its own `index_corpus` (CHAIN) trace with one
+    /// [`Engine::build_observed`] traced as its own `index_corpus` (CHAIN) trace with one
     /// `CreateEmbeddings` (EMBEDDING) child: worth a trace when embeddings come from a
-    /// remote model, whose calls take time and can fail.
+    /// remote model or the page's worker, whose calls take time and can fail or be
+    /// stopped.
     pub async fn build_traced<E: Embedder>(
         documents: &[(&str, &str)],
         embedder: &E,
         tracer: &SdkTracer,
+        observe: Observer<'_>,
     ) -> Result<Self, EngineError> {
         let root = Traced::root(tracer, SpanName::IndexCorpus);
         root.set(
@@ -126,7 +172,7 @@ impl Engine {
         );
         let emb = root.child(SpanName::CreateEmbeddings);
         emb.set(sc::EMBEDDING_MODEL_NAME, embedder.model_name().to_string());
-        let result = Engine::build(documents, embedder).await;
+        let result = Engine::build_observed(documents, embedder, observe).await;
         match &result {
             Ok(engine) => {
                 let texts = Self::embedded_texts(&engine.index.chunks, embedder);

@@ -47,7 +47,7 @@ pub fn Asking(
         <AskForm question mode busy ready on_ask />
         <Show when=move || busy.get()>
             <div class="live">
-                <button id="stop" type="button" on:click=move |_| runner.models.stop()>"Stop"</button>
+                <button id="stop" type="button" on:click=move |_| runner.stop()>"Stop"</button>
                 <p id="live-answer">{move || runner.live.get()}</p>
             </div>
         </Show>

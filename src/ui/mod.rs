@@ -93,6 +93,7 @@ fn App() -> impl IntoView {
         exporter,
         store,
         live,
+        stopped: StoredValue::new(false),
     };
     milestones(corpus, restored);
     let show = move |trace_id: Option<TraceId>| {

@@ -2,6 +2,7 @@
 //! It hands the use-case to [`crate::app::ask::Session`] with the models chosen in the
 //! panel, files the spans it returns and auto-exports.
 
+use std::ops::ControlFlow;
 use std::rc::Rc;
 
 use leptos::prelude::*;
@@ -14,6 +15,7 @@ use super::models::ModelChoice;
 use crate::app::ask::{Ask, Local, Session};
 use crate::explorer::store::TraceStore;
 use crate::model::Message;
+use crate::rag::engine::Progress;
 use crate::rag::pipeline::{Answer, Mode};
 
 /// What a question produced: its trace (none when it never started) and the answer
@@ -31,8 +33,11 @@ pub struct Runner {
     pub models: ModelChoice,
     pub exporter: Exporter,
     pub store: RwSignal<TraceStore>,
-    /// The model output of the call in flight, as it streams in.
+    /// The model output of the call in flight, as it streams in (or how far indexing
+    /// for the question has come).
     pub live: RwSignal<String>,
+    /// Stop was pressed during the question in flight.
+    pub stopped: StoredValue<bool>,
 }
 
 impl Runner {
@@ -59,8 +64,21 @@ impl Runner {
             Err(e) => return not_started(format!("{e}: choose Local hashed in Models to go on.")),
         };
         self.live.set(String::new());
+        self.stopped.set_value(false);
         let live = self.live;
         let on_delta = move |delta: &str| live.update(|s| s.push_str(delta));
+        let stopped = self.stopped;
+        let on_indexing = move |p: Progress| {
+            live.set(format!(
+                "Indexing your documents for this model: {} of {} texts embedded…",
+                p.embedded, p.total
+            ));
+            if stopped.get_value() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
         let session = self.session.get_value();
         let user = self.exporter.user();
         let ask = Ask {
@@ -69,6 +87,7 @@ impl Runner {
             user: user.as_deref(),
             redaction: self.exporter.redaction(),
             live: Some(&on_delta),
+            indexing: Some(&on_indexing),
         };
         let local = match &neural {
             None => Local::Hashed,
@@ -80,6 +99,12 @@ impl Runner {
             trace_id: asked.trace_id,
             result: asked.result,
         }
+    }
+
+    /// Stops the question in flight: its model call, or the indexing it waits for.
+    pub fn stop(self) {
+        self.stopped.set_value(true);
+        self.models.stop();
     }
 
     /// Sends an edited model call again with the models chosen in the panel, filed as

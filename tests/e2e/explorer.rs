@@ -2,24 +2,13 @@
 //! details, the spans table across traces, and "your own documents"; plus the
 //! explorer's speed figures (ignored as tests; `make bench` prints them).
 
-use std::path::PathBuf;
-
 use fantoccini::key::Key;
 
-use crate::harness::Page;
+use crate::harness::{temp_file, Page};
 use crate::SEED_QUESTION;
 
 const AGENT_QUESTION: &str =
     "What happens if an employee works internationally beyond the allowed limit?";
-
-/// A file under the test's own temporary folder.
-fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ragtrace-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
-    std::fs::write(&path, bytes).unwrap();
-    path
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_waterfall_collapses_and_follows_the_keyboard() {

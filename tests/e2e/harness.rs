@@ -587,3 +587,12 @@ impl WebDriverCompatibleCommand for Post {
         (http::Method::POST, Some(self.body.to_string()))
     }
 }
+
+/// A file under the test's own temporary folder.
+pub fn temp_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ragtrace-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    path
+}

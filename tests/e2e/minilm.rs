@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use super::harness::{Page, Site};
+use super::harness::{temp_file, Page, Site};
 
 const PARAPHRASE: &str = "I'd love to spend a couple of weeks working from my parents' place in Spain. How many days a year am I actually allowed to do that?";
 
@@ -161,6 +161,71 @@ async fn a_missing_model_is_said_and_local_hashed_still_answers() {
     page.select_by_value("#local-embedder", "hashed").await;
     page.ask(super::SEED_QUESTION, "rag", false).await;
     assert!(page.text("#answer").await.contains("30 working days"));
+    page.close().await;
+}
+
+/// A user's document under MiniLM is embedded in the worker when a question first needs
+/// it: the page says how far that has come, Stop stops it (a message and an ERROR
+/// span), and asking again goes on from what was embedded and answers from the document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn indexing_a_document_with_minilm_shows_progress_and_can_be_stopped() {
+    let page = Page::open().await;
+    open_models(&page).await;
+    assert!(wait_until_ready(&page).await.contains("ready"));
+    // About 700 texts (sentences and chunks): several seconds in the worker.
+    let mut rooms = String::from("# Meeting rooms\n");
+    for floor in 1..=20 {
+        rooms.push_str(&format!("## Floor {floor} {{#floor-{floor}}}\n"));
+        for room in 1..=30 {
+            rooms.push_str(&format!(
+                "Room {floor}{room:02} seats {} people and is booked in the {} app. ",
+                4 + room % 9,
+                ["Atlas", "Ledger", "Desk"][room % 3]
+            ));
+        }
+        rooms.push('\n');
+    }
+    rooms.push_str("## Rooftop {#rooftop}\nThe rooftop terrace code is 5590.\n");
+    page.click("#corpus-panel > summary").await;
+    page.upload("#doc-upload", &temp_file("rooms.md", rooms.as_bytes()))
+        .await;
+    page.wait_text("#documents-list", "rooms.md").await;
+    page.click("#reindex").await;
+    page.wait_text("#corpus-status", "Indexed 2 documents")
+        .await;
+
+    let traces = page.trace_ids().await;
+    page.fill("#question", "What is the rooftop terrace code?")
+        .await;
+    page.click("#ask").await;
+    page.wait_text("#live-answer", "texts embedded").await;
+    let live = page.text("#live-answer").await;
+    assert!(
+        live.starts_with("Indexing your documents for this model:"),
+        "{live}"
+    );
+    page.click("#stop").await;
+    page.wait_text("#error", "stopped after").await;
+    page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
+        .await;
+    let ids = page.trace_ids().await;
+    let new: Vec<&String> = ids.iter().filter(|id| !traces.contains(id)).collect();
+    assert_eq!(new.len(), 1, "the indexing's trace alone: {ids:?}");
+    page.trace_tree(new[0]).await;
+    let rows = page.span_rows().await;
+    assert!(
+        rows.iter().any(|r| r.0 == "index_corpus" && r.2 == "ERROR"),
+        "{rows:?}"
+    );
+
+    page.ask("What is the rooftop terrace code?", "rag", false)
+        .await;
+    assert!(
+        page.text("#answer").await.contains("5590"),
+        "{}",
+        page.text("#answer").await
+    );
+    page.assert_clean_console().await;
     page.close().await;
 }
 
