@@ -10,6 +10,7 @@ use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use common::engine::Counting;
 use common::http::{Answer, Script};
 use opentelemetry::trace::Status;
 use opentelemetry_sdk::trace::SpanData;
@@ -20,7 +21,7 @@ use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfi
 use ragtrace::model::Embedder;
 use ragtrace::rag::corpus::Document;
 use ragtrace::rag::embed::{HashEmbedder, MINILM};
-use ragtrace::rag::engine::{Engine, Progress, EMBED_BATCH};
+use ragtrace::rag::engine::{Engine, Observer, Progress, EMBED_BATCH};
 use ragtrace::rag::pipeline::Mode;
 use ragtrace::rag::vectors::{Cached, Precomputed};
 use ragtrace::telemetry::redact::Redaction;
@@ -103,6 +104,17 @@ fn ask_with<N: Embedder>(
     remote: Option<&Rc<OpenAi<Script>>>,
     local: Local<'_, N>,
 ) -> ragtrace::app::ask::Asked {
+    ask_observed(session, indexed, remote, local, None)
+}
+
+/// [`ask_with`], `indexing` hearing any indexing the question waits for.
+fn ask_observed<N: Embedder>(
+    session: &Session,
+    indexed: &Indexed,
+    remote: Option<&Rc<OpenAi<Script>>>,
+    local: Local<'_, N>,
+    indexing: Option<Observer<'_>>,
+) -> ragtrace::app::ask::Asked {
     block_on(session.ask(
         indexed,
         remote,
@@ -113,7 +125,7 @@ fn ask_with<N: Embedder>(
             user: None,
             redaction: Redaction::default(),
             live: None,
-            indexing: None,
+            indexing,
         },
     ))
 }
@@ -186,27 +198,11 @@ fn the_remote_index_is_built_once_per_corpus_revision() {
     assert!(reindexed.spans.iter().any(|s| s.name == "index_corpus"));
 }
 
-/// A neural embedder by name (hashed vectors inside) that counts the texts it embeds.
-struct Counted(std::cell::Cell<usize>);
-
-impl ragtrace::model::Embedder for Counted {
-    fn model_name(&self) -> &str {
-        MINILM
-    }
-    fn runs_in_page(&self) -> bool {
-        true // as the page's worker does
-    }
-    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ragtrace::model::ModelError> {
-        self.0.set(self.0.get() + texts.len());
-        Ok(texts.iter().map(|t| HashEmbedder.embed(t)).collect())
-    }
-}
-
 #[test]
 fn with_remote_embeddings_the_page_embedder_stays_idle() {
     let session = Session::new("p", "tab".into());
     let remote = client("embed", Script::new(server));
-    let neural = Cached::new(Precomputed::new(MINILM), Counted(Default::default()));
+    let neural = Cached::new(Precomputed::new(MINILM), Counting::new(MINILM, true));
     let corpus = indexed(1);
     let mut indexings = 0;
     for _ in 0..2 {
@@ -220,7 +216,7 @@ fn with_remote_embeddings_the_page_embedder_stays_idle() {
     }
     assert_eq!(indexings, 1, "the server's index, once");
     assert_eq!(
-        neural.embedder.0.get(),
+        neural.embedder.texts.get(),
         0,
         "the page's embedder was not asked"
     );
@@ -229,7 +225,7 @@ fn with_remote_embeddings_the_page_embedder_stays_idle() {
 #[test]
 fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
     let session = Session::new("p", "tab".into());
-    let neural = Cached::new(Precomputed::new(MINILM), Counted(Default::default()));
+    let neural = Cached::new(Precomputed::new(MINILM), Counting::new(MINILM, true));
     let corpus = indexed(1);
     let heard = RefCell::new(Vec::new());
     let stop_after_one_batch = |p: Progress| {
@@ -240,19 +236,13 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
             ControlFlow::Break(())
         }
     };
-    let asked = block_on(session.ask(
+    let asked = ask_observed(
+        &session,
         &corpus,
-        None::<&Rc<OpenAi<Script>>>,
+        None,
         Local::Neural(&neural),
-        Ask {
-            question: QUESTION,
-            mode: Mode::Rag,
-            user: None,
-            redaction: Redaction::default(),
-            live: None,
-            indexing: Some(&stop_after_one_batch),
-        },
-    ));
+        Some(&stop_after_one_batch),
+    );
     let total = heard.borrow()[0].total;
     assert!(total > 2 * EMBED_BATCH, "{total} texts");
     assert_eq!(
@@ -270,13 +260,33 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
         .find(|s| s.name == "index_corpus")
         .expect("the stopped indexing is traced");
     assert!(matches!(indexing.status, Status::Error { .. }));
-    let embedded_before = neural.embedder.0.get();
+    let embedded_before = neural.embedder.texts.get();
     assert!(embedded_before <= EMBED_BATCH, "{embedded_before}");
 
-    // Asked again, the indexing goes on from what the cache kept.
-    let asked = ask_with(&session, &corpus, None, Local::Neural(&neural));
+    // Asked again, the indexing goes on from what the cache kept, to its end.
+    heard.borrow_mut().clear();
+    let go_on = |p: Progress| {
+        heard.borrow_mut().push(p);
+        ControlFlow::Continue(())
+    };
+    let asked = ask_observed(
+        &session,
+        &corpus,
+        None,
+        Local::Neural(&neural),
+        Some(&go_on),
+    );
     assert!(asked.result.is_ok(), "{:?}", asked.result);
-    let embedded = neural.embedder.0.get();
+    let heard = heard.borrow();
+    assert_eq!(heard.len(), total.div_ceil(EMBED_BATCH) + 1);
+    assert_eq!(
+        heard.last(),
+        Some(&Progress {
+            embedded: total,
+            total
+        })
+    );
+    let embedded = neural.embedder.texts.get();
     assert!(
         embedded <= total + 1,
         "{embedded} texts embedded for {total} and the question"

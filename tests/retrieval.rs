@@ -5,8 +5,9 @@
 
 mod common;
 
+use common::engine::Counting;
+
 use pollster::block_on;
-use ragtrace::model::{Embedder, ModelError};
 use ragtrace::rag::engine::{Engine, IndexJob, Retrieved};
 use ragtrace::rag::eval::{measure, parse_queries};
 use ragtrace::rag::index::Hit;
@@ -135,34 +136,10 @@ fn a_list_cut_across_chunks_reaches_the_model_whole() {
     );
 }
 
-/// The hashed embedder, counting what it is asked to embed, in the page or "remote".
-struct Counting {
-    in_page: bool,
-    texts: std::cell::Cell<usize>,
-}
-
-impl Embedder for Counting {
-    fn model_name(&self) -> &str {
-        "counting"
-    }
-
-    fn runs_in_page(&self) -> bool {
-        self.in_page
-    }
-
-    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
-        self.texts.set(self.texts.get() + texts.len());
-        Embedder::embed(&HashEmbedder, texts).await
-    }
-}
-
 #[test]
 fn only_an_embedder_in_the_page_is_given_every_sentence() {
     for in_page in [true, false] {
-        let embedder = Counting {
-            in_page,
-            texts: Default::default(),
-        };
+        let embedder = Counting::new("counting", in_page);
         let engine = block_on(Engine::build(&[("handbook", HANDBOOK_MD)], &embedder)).unwrap();
         let chunks = engine.index.len();
         // Indexing: the chunks, and in the page every chunk's sentences too, once.

@@ -62,7 +62,8 @@ pub struct Progress {
 }
 
 /// Hears an indexing's [`Progress`] before each call to the embedder, and whether to go
-/// on: `Break` stops it with [`EngineError::Stopped`].
+/// on: `Break` stops it with [`EngineError::Stopped`]. It hears the end too (all texts
+/// embedded), when its answer no longer matters.
 pub type Observer<'a> = &'a dyn Fn(Progress) -> ControlFlow<()>;
 
 /// Texts an indexing hands the embedder at once. MiniLM embeds a few dozen texts a
@@ -131,6 +132,10 @@ impl Engine {
             }
             vectors.extend(embed::embed_exactly(embedder, batch).await?);
         }
+        let _ = observe(Progress {
+            embedded: texts.len(),
+            total: texts.len(),
+        });
         vectors.truncate(chunks.len());
         Ok(Engine {
             sections,

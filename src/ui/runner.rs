@@ -69,10 +69,15 @@ impl Runner {
         let on_delta = move |delta: &str| live.update(|s| s.push_str(delta));
         let stopped = self.stopped;
         let on_indexing = move |p: Progress| {
-            live.set(format!(
-                "Indexing your documents for this model: {} of {} texts embedded…",
-                p.embedded, p.total
-            ));
+            // Done, the line is the answer's again.
+            live.set(if p.embedded == p.total {
+                String::new()
+            } else {
+                format!(
+                    "Indexing your documents for this model: {} of {} texts embedded…",
+                    p.embedded, p.total
+                )
+            });
             if stopped.get_value() {
                 ControlFlow::Break(())
             } else {
