@@ -21,7 +21,7 @@ use ragtrace::model::openai::{EmbeddingCache, ModelSettings, OpenAi, OpenAiConfi
 use ragtrace::model::Embedder;
 use ragtrace::rag::corpus::Document;
 use ragtrace::rag::embed::{HashEmbedder, MINILM};
-use ragtrace::rag::engine::{Engine, Observer, Progress, EMBED_BATCH};
+use ragtrace::rag::engine::{Engine, Observer, Progress, EMBED_BATCH, MAX_RECORDED_TEXTS};
 use ragtrace::rag::pipeline::Mode;
 use ragtrace::rag::vectors::{Cached, Precomputed};
 use ragtrace::telemetry::redact::Redaction;
@@ -291,6 +291,30 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
         embedded <= total + 1,
         "{embedded} texts embedded for {total} and the question"
     );
+    // Its span records the first texts only, and says so.
+    let indexing = asked
+        .spans
+        .iter()
+        .find(|s| s.name == "index_corpus")
+        .unwrap();
+    assert_eq!(
+        attr(indexing, "output.value").unwrap(),
+        format!(
+            "{} chunks indexed, {total} texts embedded; the span records the first {MAX_RECORDED_TEXTS}",
+            corpus.engine.index.len()
+        )
+    );
+    let embedding = asked
+        .spans
+        .iter()
+        .find(|s| s.parent_span_id == indexing.span_context.span_id())
+        .unwrap();
+    let texts = embedding
+        .attributes
+        .iter()
+        .filter(|kv| kv.key.as_str().ends_with(".embedding.text"))
+        .count();
+    assert_eq!(texts, MAX_RECORDED_TEXTS);
 }
 
 #[test]

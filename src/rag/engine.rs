@@ -66,6 +66,11 @@ pub struct Progress {
 /// embedded), when its answer no longer matters.
 pub type Observer<'a> = &'a dyn Fn(Progress) -> ControlFlow<()>;
 
+/// Texts an indexing's `CreateEmbeddings` span records at most: a 20 MB upload is
+/// hundreds of thousands of texts, which no span should carry to storage, the explorer
+/// and Phoenix.
+pub const MAX_RECORDED_TEXTS: usize = 256;
+
 /// Texts an indexing hands the embedder at once. MiniLM embeds a few dozen texts a
 /// second in the page's worker, so a user's large document takes minutes: between
 /// calls the page shows how far it has come and can stop it.
@@ -181,12 +186,21 @@ impl Engine {
         match &result {
             Ok(engine) => {
                 let texts = Self::embedded_texts(&engine.index.chunks, embedder);
-                for (i, text) in texts.into_iter().enumerate() {
+                let total = texts.len();
+                for (i, text) in texts.into_iter().take(MAX_RECORDED_TEXTS).enumerate() {
                     emb.set(sc::embedding(i, "text"), text);
                 }
+                let recorded = if total > MAX_RECORDED_TEXTS {
+                    format!("; the span records the first {MAX_RECORDED_TEXTS}")
+                } else {
+                    String::new()
+                };
                 root.set(
                     sc::OUTPUT_VALUE,
-                    format!("{} chunks indexed", engine.index.len()),
+                    format!(
+                        "{} chunks indexed, {total} texts embedded{recorded}",
+                        engine.index.len()
+                    ),
                 );
             }
             Err(e) => {

@@ -64,6 +64,12 @@ pub struct Telemetry {
     buffer: SpanBuffer,
 }
 
+/// Attributes a span keeps; the SDK's default, 128, silently drops the rest, which an
+/// agent's later LLM calls (every message so far, its tool calls and the tools' schemas)
+/// and an indexing's `CreateEmbeddings` span (up to `engine::MAX_RECORDED_TEXTS` texts)
+/// go past.
+const MAX_ATTRIBUTES_PER_SPAN: u32 = 1024;
+
 impl Telemetry {
     /// A provider whose resource names the service `ragtrace` and the Phoenix project.
     pub fn new(project: &str) -> Self {
@@ -72,6 +78,7 @@ impl Telemetry {
         let provider = SdkTracerProvider::builder()
             .with_resource(resource.clone())
             .with_simple_exporter(buffer.clone())
+            .with_max_attributes_per_span(MAX_ATTRIBUTES_PER_SPAN)
             .build();
         let tracer = provider.tracer(SCOPE);
         Telemetry {
