@@ -1,6 +1,6 @@
 //! Benchmark mode: run the first N questions of a set (the bundled one, or the one
-//! phrased as people ask), traced like
-//! any other, with progress and Stop; a table per question and a summary (hit@1/3/5,
+//! phrased as people ask), traced like any other, with progress and Stop (which also
+//! stops the question in flight); a table per question and a summary (hit@1/3/5,
 //! MRR, fact in answer, p50/p95 latency) read back from the traces.
 
 use leptos::prelude::*;
@@ -65,7 +65,7 @@ pub fn BenchPanel(
                 }
                 show(asked.trace_id);
                 done.update(|d| *d += 1);
-                // Let the page paint the progress and hear Stop between questions.
+                // Let the page paint the progress between questions.
                 gloo_timers::future::sleep(std::time::Duration::ZERO).await;
             }
             busy.set(false);
@@ -101,7 +101,7 @@ pub fn BenchPanel(
             </div>
             <div class="actions">
                 <button id="bench-run" type="button" disabled=move || busy.get() on:click=run>"Run benchmark"</button>
-                <button id="bench-stop" type="button" disabled=move || !busy.get() on:click=move |_| stop.set(true)>"Stop"</button>
+                <button id="bench-stop" type="button" disabled=move || !busy.get() on:click=move |_| { stop.set(true); runner.stop(); }>"Stop"</button>
                 <progress id="bench-progress" max=move || planned.get().max(1) value=move || done.get()></progress>
                 <span class="hint">{move || format!("{} / {}", done.get(), planned.get())}</span>
             </div>
