@@ -297,13 +297,13 @@ fn off_topic_questions_are_not_answered() {
     );
 }
 
-/// Every question's fact is in the handbook, and how far MiniLM's meaning alone carries:
-/// where the question's cosine ranks the fact's sentence among all the handbook's
-/// sentences. The answerer starts from these cosines and adds retrieval's judgement of
+/// Every question's fact is in the handbook; printed, how far MiniLM's meaning alone
+/// carries: where the question's cosine ranks the fact's sentence among all the
+/// handbook's sentences. The answerer starts from these cosines and adds retrieval's judgement of
 /// whole passages, shared words, numbers and whole lists; a fact whose sentence this
 /// ranking puts far down is one the words or the structure must find instead.
 #[test]
-fn every_fact_is_in_the_handbook_and_where_minilm_ranks_it() {
+fn every_fact_is_in_the_handbook() {
     let minilm = cached_minilm();
     let sections = parse_corpus(&[("handbook", HANDBOOK_MD)]).unwrap();
     let sentences: Vec<String> = chunk_sections(&sections, ChunkConfig::default())

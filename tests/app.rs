@@ -228,9 +228,10 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
     let neural = Cached::new(Precomputed::new(MINILM), Counting::new(MINILM, true));
     let corpus = indexed(1);
     let heard = RefCell::new(Vec::new());
-    let stop_after_one_batch = |p: Progress| {
+    // Two batches: past the handbook's chunks, into their sentences.
+    let stop_after_two_batches = |p: Progress| {
         heard.borrow_mut().push(p);
-        if p.embedded < EMBED_BATCH {
+        if p.embedded < 2 * EMBED_BATCH {
             ControlFlow::Continue(())
         } else {
             ControlFlow::Break(())
@@ -241,18 +242,18 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
         &corpus,
         None,
         Local::Neural(&neural),
-        Some(&stop_after_one_batch),
+        Some(&stop_after_two_batches),
     );
     let total = heard.borrow()[0].total;
-    assert!(total > 2 * EMBED_BATCH, "{total} texts");
+    let stopped_at = 2 * EMBED_BATCH;
+    assert!(corpus.engine.index.len() < stopped_at && stopped_at < total);
     assert_eq!(
         *heard.borrow(),
-        [0, EMBED_BATCH].map(|embedded| Progress { embedded, total })
+        [0, EMBED_BATCH, stopped_at].map(|embedded| Progress { embedded, total })
     );
-    let message = asked.result.unwrap_err();
-    assert!(
-        message.contains(&format!("stopped after {EMBED_BATCH} of {total} texts")),
-        "{message}"
+    assert_eq!(
+        asked.result.unwrap_err(),
+        format!("You stopped indexing the documents for {MINILM}: {stopped_at} of {total} texts were embedded; asking again goes on from there.")
     );
     let indexing = asked
         .spans
@@ -261,7 +262,10 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
         .expect("the stopped indexing is traced");
     assert!(matches!(indexing.status, Status::Error { .. }));
     let embedded_before = neural.embedder.texts.get();
-    assert!(embedded_before <= EMBED_BATCH, "{embedded_before}");
+    assert!(
+        embedded_before > EMBED_BATCH && embedded_before <= stopped_at,
+        "{embedded_before}"
+    );
 
     // Asked again, the indexing goes on from what the cache kept, to its end.
     heard.borrow_mut().clear();
@@ -286,10 +290,11 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
             total
         })
     );
-    let embedded = neural.embedder.texts.get();
+    let embedded = neural.embedder.texts.get() - embedded_before;
     assert!(
-        embedded <= total + 1,
-        "{embedded} texts embedded for {total} and the question"
+        embedded <= total - stopped_at + 1,
+        "{embedded} texts embedded again, for the {} left and the question",
+        total - stopped_at
     );
     // Its span records the first texts only, and says so.
     let indexing = asked

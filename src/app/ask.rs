@@ -15,7 +15,7 @@ use crate::model::openai::{OpenAi, LOCAL_EMBEDDINGS};
 use crate::model::{Either, Embedder, Message};
 use crate::rag::corpus::Document;
 use crate::rag::embed::HashEmbedder;
-use crate::rag::engine::{Engine, Observer};
+use crate::rag::engine::{Engine, EngineError, Observer};
 use crate::rag::index::Index;
 use crate::rag::offline::{OfflineChat, HASHED_CHAT};
 use crate::rag::pipeline::{self, Answer, AskOptions, Mode, Models};
@@ -153,8 +153,12 @@ impl Session {
                     .await
                     .map_err(|e| {
                         let config = &client.config;
+                        let said = not_indexed(&config.embedding_model, &e);
+                        if !matches!(e, EngineError::Model(_)) {
+                            return said;
+                        }
                         format!(
-                            "{e} If this server has no embedding model, enter \"{LOCAL_EMBEDDINGS}\" as the Embedding model: the page then embeds in WebAssembly while {} answers.",
+                            "{said} If this server has no embedding model, enter \"{LOCAL_EMBEDDINGS}\" as the Embedding model: the page then embeds in WebAssembly while {} answers.",
                             config.chat_model
                         )
                     });
@@ -167,7 +171,9 @@ impl Session {
             ),
             (_, Local::Neural(cached)) => (
                 Either::Left(Either::Right(*cached)),
-                self.neural_engine(indexed, cached, observe).await,
+                self.neural_engine(indexed, cached, observe)
+                    .await
+                    .map_err(|e| not_indexed(cached.model_name(), &e)),
             ),
         };
         let engine = match engine {
@@ -194,15 +200,16 @@ impl Session {
         }
     }
 
-    /// The corpus as the neural embedder indexes it. When the cache holds every chunk
-    /// (the handbook's vectors ship with the page) nothing runs and nothing is traced;
-    /// documents of the user's own are embedded in the worker, traced as an indexing.
+    /// The corpus as the neural embedder indexes it. When the cache holds every text
+    /// an indexing embeds (the handbook's vectors ship with the page) nothing runs and
+    /// nothing is traced; documents of the user's own are embedded in the worker,
+    /// traced as an indexing, which goes on from the cache after a Stop.
     async fn neural_engine<N: Embedder>(
         &self,
         indexed: &Indexed,
         cached: &Cached<N>,
         observe: Observer<'_>,
-    ) -> Result<Arc<Engine>, String> {
+    ) -> Result<Arc<Engine>, EngineError> {
         let key = IndexKey {
             source: IndexSource::Page,
             embedding_model: cached.model_name().to_string(),
@@ -212,13 +219,14 @@ impl Session {
             return Ok(engine);
         }
         let chunks = &indexed.engine.index.chunks;
-        let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
-        if !cached.knows_all(&texts) {
+        // Sentences too: a Stop after the chunks leaves them to embed.
+        if !cached.knows_all(&Engine::embedded_texts(chunks, cached)) {
             return self
                 .engine_for(indexed, IndexSource::Page, cached, observe)
                 .await;
         }
-        let vectors = cached.embed(&texts).await.map_err(|e| e.to_string())?;
+        let texts: Vec<String> = chunks.iter().map(|c| c.indexed_text()).collect();
+        let vectors = cached.embed(&texts).await?;
         let engine = Arc::new(Engine {
             sections: indexed.engine.sections.clone(),
             index: Index::new(chunks.clone(), vectors),
@@ -235,7 +243,7 @@ impl Session {
         source: IndexSource,
         embedder: &E,
         observe: Observer<'_>,
-    ) -> Result<Arc<Engine>, String> {
+    ) -> Result<Arc<Engine>, EngineError> {
         let key = IndexKey {
             source,
             embedding_model: embedder.model_name().to_string(),
@@ -249,14 +257,8 @@ impl Session {
             .iter()
             .map(|d| (d.name.as_str(), d.text.as_str()))
             .collect();
-        let engine = Engine::build_traced(&documents, embedder, &self.telemetry.tracer, observe)
-            .await
-            .map_err(|e| {
-                format!(
-                    "The documents could not be indexed with {}: {e}.",
-                    embedder.model_name()
-                )
-            })?;
+        let engine =
+            Engine::build_traced(&documents, embedder, &self.telemetry.tracer, observe).await?;
         Ok(self.keep(key, Arc::new(engine)))
     }
 
@@ -318,5 +320,14 @@ impl Session {
     ) -> (TraceId, Vec<SpanData>) {
         let trace_id = demo::error_paths(engine, &self.telemetry.tracer).await;
         (trace_id, self.telemetry.take_finished(redaction))
+    }
+}
+
+/// What the page says when indexing the documents with `model` for a question did not
+/// finish: stopped by the user, or failed.
+fn not_indexed(model: &str, e: &EngineError) -> String {
+    match e {
+        EngineError::Stopped(_) => format!("You stopped indexing the documents for {model}: {e}."),
+        _ => format!("The documents could not be indexed with {model}: {e}."),
     }
 }

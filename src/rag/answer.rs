@@ -36,8 +36,9 @@ pub struct Extract {
 /// its passage's similarity (retrieval already judged the whole passage, which says
 /// more than one sentence does), when the question asks for an amount, a time or a limit,
 /// whether it states a number, and when it asks for a list (requirements, consequences,
-/// steps), whether it announces one, more when of the kind asked for and not at all
-/// when of another kind. The best sentence leads; up to two close seconds from
+/// steps), whether it announces one: more when of the kind asked for, not at all when of
+/// another kind, and in proportion to its passage's similarity (a list of requirements
+/// from another topic is no answer). The best sentence leads; up to two close seconds from
 /// the best passages follow it, so the answer stays short. A lead that announces a list
 /// is answered with the list's items alone, and a sentence whose successor refers back
 /// to it ("They are still expected to …") brings that successor along. A broad question
@@ -73,7 +74,7 @@ pub fn extract(
             scored.push(Scored {
                 passage: pi,
                 at: si,
-                score: closeness + PRIOR_WEIGHT * prior + number + list.bonus(),
+                score: closeness + PRIOR_WEIGHT * prior + number + list.bonus() * prior,
                 closeness,
                 names_the_asked_list: list == ListMatch::AskedKind,
                 sentence: s,
@@ -86,11 +87,18 @@ pub fn extract(
             .then((a.passage, a.at).cmp(&(b.passage, b.at)))
     });
     let related = best_similarity >= unrelated_below;
-    // A sentence that names the very list asked for ("the following requirements") is
-    // close enough by saying so, in whatever words the question put it.
+    // A sentence that names the very list asked for ("the following requirements")
+    // says it holds the answer, in whatever words the question put it: half the floor.
+    let floor = |l: &Scored| {
+        if l.names_the_asked_list {
+            MIN_SCORE / 2.0
+        } else {
+            MIN_SCORE
+        }
+    };
     let Some(lead) = scored
         .first()
-        .filter(|l| related && (l.closeness >= MIN_SCORE || l.names_the_asked_list))
+        .filter(|l| related && l.closeness >= floor(l))
     else {
         return Extract {
             text: NOT_FOUND.to_string(),
@@ -271,11 +279,11 @@ fn announced_list(sentence: &str) -> Option<ListKind> {
         .windows(3)
         .find(|p| p[0] == "the" && p[1] == "following")
         .map(|p| p[2].as_str());
-    match following {
-        Some(noun) => ListKind::named_by(noun)
-            .or_else(|| (noun.len() > 3 && noun.ends_with('s')).then_some(ListKind::Other)),
-        None => sentence.ends_with(':').then_some(ListKind::Other),
-    }
+    following
+        .and_then(|noun| {
+            ListKind::named_by(noun).or_else(|| text::looks_plural(noun).then_some(ListKind::Other))
+        })
+        .or_else(|| sentence.ends_with(':').then_some(ListKind::Other))
 }
 
 /// "They are still expected to attend …", "This has to be agreed …": a sentence that
@@ -383,7 +391,7 @@ fn asked_list(question: &str) -> Option<ListKind> {
     });
     // "What happens if …" asks after consequences, but so loosely that a list of
     // another kind may answer it ("… get ill on holiday?": what to do then).
-    let what_happens = pair("what", "happens") || words.starts_with(&["what".into(), "if".into()]);
+    let what_happens = pair("what", "happens") || pair("what", "if");
     (what_to_do || what_happens).then_some(ListKind::Other)
 }
 
@@ -628,6 +636,11 @@ mod tests {
             Some(ListKind::Consequences)
         );
         assert_eq!(announced_list("Bring these:"), Some(ListKind::Other));
+        assert_eq!(
+            announced_list("The following are required:"),
+            Some(ListKind::Other)
+        );
+        assert_eq!(announced_list("Send it to the following address."), None);
         assert_eq!(announced_list("Following approval, you may travel."), None);
         assert_eq!(
             announced_list("It is paid with the following month's salary."),
@@ -646,6 +659,25 @@ mod tests {
         assert!(refers_back("This has to be agreed in advance."));
         assert!(!refers_back("Theirs is a different rule."));
         assert!(!refers_back("Thirty days is the limit."));
+    }
+
+    #[test]
+    fn a_list_of_the_kind_asked_for_from_another_topic_does_not_answer() {
+        let mut mobility = passage(
+            "gm:2",
+            "Eligibility and requirements: A case can only be opened when every one of the \
+             following requirements is met. The request is submitted 6 weeks ahead.",
+        );
+        mobility.similarity = 0.3;
+        let mut learning = passage(
+            "learning:1",
+            "Training budget: Every employee has an annual training budget of EUR 1,200 for \
+             courses and conferences.",
+        );
+        learning.similarity = 0.6;
+        let q = "What are the eligibility criteria for the training budget?";
+        let e = extract(q, &[learning, mobility], &hashed_similarity(q), 0.0);
+        assert!(e.text.starts_with("Training budget:"), "{}", e.text);
     }
 
     #[test]

@@ -47,7 +47,7 @@ pub enum EngineError {
     #[error("embedding the corpus failed: {0}")]
     Model(#[from] ModelError),
     #[error(
-        "indexing was stopped after {} of {} texts (asking again goes on from there)",
+        "{} of {} texts were embedded; asking again goes on from there",
         .0.embedded,
         .0.total
     )]
@@ -105,10 +105,10 @@ pub struct Engine {
 impl Engine {
     /// Parses, chunks, embeds and indexes `(name, markdown)` documents.
     ///
-    /// An embedder that runs in the page also embeds every chunk's sentences here, in
-    /// the same call: the reranker compares each question with them
-    /// ([`Engine::closest_sentences`]), and the page's MiniLM keeps them in its cache
-    /// (`vectors::Cached`), so no question waits for them.
+    /// An embedder that runs in the page also embeds every chunk's sentences here: the
+    /// reranker compares each question with them ([`Engine::closest_sentences`]), and
+    /// the page's MiniLM keeps them in its cache (`vectors::Cached`), so no question
+    /// waits for them.
     pub async fn build<E: Embedder>(
         documents: &[(&str, &str)],
         embedder: &E,
@@ -135,7 +135,15 @@ impl Engine {
             if observe(progress).is_break() {
                 return Err(EngineError::Stopped(progress));
             }
-            vectors.extend(embed::embed_exactly(embedder, batch).await?);
+            match embed::embed_exactly(embedder, batch).await {
+                Ok(batch) => vectors.extend(batch),
+                // A Stop also aborts a remote call in flight: that is a stop, not a
+                // failure of the model.
+                Err(_) if observe(progress).is_break() => {
+                    return Err(EngineError::Stopped(progress))
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         let _ = observe(Progress {
             embedded: texts.len(),
@@ -151,7 +159,7 @@ impl Engine {
 
     /// What [`Engine::build`] embeds: each chunk as indexed, then, for an embedder that
     /// runs in the page, every chunk's sentences.
-    fn embedded_texts<E: Embedder>(chunks: &[Chunk], embedder: &E) -> Vec<String> {
+    pub fn embedded_texts<E: Embedder>(chunks: &[Chunk], embedder: &E) -> Vec<String> {
         let indexed = chunks.iter().map(Chunk::indexed_text);
         if !embedder.runs_in_page() {
             return indexed.collect();

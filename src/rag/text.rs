@@ -37,7 +37,7 @@ pub fn stem(word: &str) -> String {
     let mut keep = n;
     if n > 4 && ends("ies") {
         keep = n - 2; // "policies" -> "polic" (+ y dropped by truncation anyway)
-    } else if n > 3 && ends("s") && !ends("ss") {
+    } else if looks_plural(word) {
         keep = n - 1;
     } else if n > 5 && ends("ing") {
         keep = n - 3;
@@ -45,6 +45,11 @@ pub fn stem(word: &str) -> String {
         keep = n - 2;
     }
     chars[..keep.min(7)].iter().collect()
+}
+
+/// A plural by its ending: "-s" (not "-ss") on a word longer than three letters.
+pub fn looks_plural(word: &str) -> bool {
+    word.chars().count() > 3 && word.ends_with('s') && !word.ends_with("ss")
 }
 
 /// Stems of the words of `text` that are not stopwords: the terms of BM25 and the

@@ -55,6 +55,11 @@ pub fn BenchPanel(
                     break;
                 }
                 let asked = runner.ask(&q.question, m).await;
+                if stop.get_untracked() {
+                    // Stopped mid-question: no measure of it, only of those before.
+                    show(asked.trace_id);
+                    break;
+                }
                 if let Some(id) = asked.trace_id {
                     if let Some(row) = runner
                         .store

@@ -43,6 +43,8 @@ pub struct Runner {
 impl Runner {
     /// Answers `question` in `mode`.
     pub async fn ask(self, question: &str, mode: Mode) -> Asked {
+        // Before any wait: a Stop pressed from here on is this question's.
+        self.stopped.set_value(false);
         let not_started = |message: String| Asked {
             trace_id: None,
             result: Err(message),
@@ -64,7 +66,6 @@ impl Runner {
             Err(e) => return not_started(format!("{e}: choose Local hashed in Models to go on.")),
         };
         self.live.set(String::new());
-        self.stopped.set_value(false);
         let live = self.live;
         let on_delta = move |delta: &str| live.update(|s| s.push_str(delta));
         let stopped = self.stopped;
@@ -74,7 +75,7 @@ impl Runner {
                 String::new()
             } else {
                 format!(
-                    "Indexing your documents for this model: {} of {} texts embedded…",
+                    "Embedding the documents for search: {} of {} texts…",
                     p.embedded, p.total
                 )
             });

@@ -5,6 +5,8 @@ use super::harness::{free_port, Page, Site};
 use super::openai_fixture::Fixture;
 use super::phoenix::Phoenix;
 use super::SEED_QUESTION;
+use ragtrace::rag::embed::HashEmbedder;
+use ragtrace::rag::engine::Engine;
 use serde_json::Value;
 
 pub(crate) const FIXTURE_KEY: &str = "sk-fixture-secret-e2e-123";
@@ -48,9 +50,11 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
     // First the server's embedding model indexes the handbook, saying how far it is.
     let (indexing, states): (Vec<String>, Vec<String>) = states
         .into_iter()
-        .partition(|s| s.starts_with("Indexing your documents for this model:"));
+        .partition(|s| s.starts_with("Embedding the documents for search:"));
     assert!(
-        indexing.iter().any(|s| s.contains(" of 89 texts embedded")),
+        indexing
+            .iter()
+            .any(|s| s.contains(&format!(" of {} texts…", handbook_chunks()))),
         "{indexing:?}"
     );
     assert!(
@@ -167,10 +171,11 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
     );
     {
         let seen = fixture.seen.lock().unwrap();
-        // Questions are embedded alone; the corpus's 89 chunks in batches, once.
+        // Questions are embedded alone; the corpus's chunks in batches, once.
         let corpus: usize = seen.embedding_inputs.iter().filter(|n| **n > 1).sum();
         assert_eq!(
-            corpus, 89,
+            corpus,
+            handbook_chunks(),
             "the corpus is embedded once: {:?}",
             seen.embedding_inputs
         );
@@ -373,4 +378,15 @@ async fn model_failures_end_in_clear_messages_and_error_spans() {
         .starts_with("According to the handbook"));
     page.assert_clean_console().await;
     page.close().await;
+}
+
+/// The handbook's chunks: what a remote embedding model is given to index it.
+fn handbook_chunks() -> usize {
+    pollster::block_on(Engine::build(
+        &[("handbook", ragtrace::HANDBOOK_MD)],
+        &HashEmbedder,
+    ))
+    .unwrap()
+    .index
+    .len()
 }

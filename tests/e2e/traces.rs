@@ -72,8 +72,9 @@ async fn benchmark_error_demo_chart_and_sessions() {
     page.select_by_value("#bench-set", "people").await;
     page.select_by_value("#bench-mode", "agent").await;
     page.fill("#bench-count", "58").await;
-    // Stop 30 ms into the run (a WebDriver click lands too late to be sure of that).
-    page.js("document.querySelector('#bench-run').click(); setTimeout(() => document.querySelector('#bench-stop').click(), 30); return null;").await;
+    // Stop once a question is measured (a WebDriver click lands too late to be sure of
+    // an early stop); the question in flight then is stopped too, and not counted.
+    page.js("document.querySelector('#bench-run').click(); const t = setInterval(() => { if (document.querySelector('#bench-progress').value >= 1) { clearInterval(t); document.querySelector('#bench-stop').click(); } }, 5); return null;").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     page.wait_for(|p| async move {
         p.js("return document.querySelector('#bench-run').disabled")

@@ -234,6 +234,52 @@ fn dot(a: &[i16], b: &[i16]) -> i32 {
 mod tests {
     use super::*;
 
+    /// Every kernel this machine has, at the extremes the sums are sized for (inputs of
+    /// ±8191, weights of -128 and 127, rows of 2048) and at widths around the vector
+    /// lengths, equals the portable sum exactly.
+    #[test]
+    fn vector_kernels_equal_the_portable_sums_at_the_extremes() {
+        for cols in [1, 5, 8, 15, 16, 17, 41, 2048] {
+            let w: [Vec<i16>; 2] = [
+                (0..cols)
+                    .map(|c| if c % 3 == 0 { -128 } else { 127 })
+                    .collect(),
+                (0..cols).map(|c| (c % 256) as i16 - 128).collect(),
+            ];
+            let x: [Vec<i16>; 4] = [
+                vec![8191; cols],
+                vec![-8191; cols],
+                (0..cols)
+                    .map(|c| if c % 2 == 0 { 8191 } else { -8191 })
+                    .collect(),
+                (0..cols).map(|c| ((c * 37) % 8191) as i16).collect(),
+            ];
+            let w = [w[0].as_slice(), w[1].as_slice()];
+            let x = [
+                x[0].as_slice(),
+                x[1].as_slice(),
+                x[2].as_slice(),
+                x[3].as_slice(),
+            ];
+            let portable = w.map(|w| x.map(|x| dot(w, x)));
+            let exact = w.map(|w| {
+                x.map(|x| {
+                    w.iter()
+                        .zip(x)
+                        .map(|(a, b)| i64::from(*a) * i64::from(*b))
+                        .sum::<i64>() as i32
+                })
+            });
+            assert_eq!(portable, exact, "{cols} columns");
+            assert_eq!(dots(w, x), portable, "{cols} columns");
+            #[cfg(target_arch = "x86_64")]
+            if std::arch::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2, checked just above.
+                assert_eq!(unsafe { dots_avx2(w, x) }, portable, "{cols} columns");
+            }
+        }
+    }
+
     /// Six input rows (a block of four, then two alone), three weight rows (the last
     /// one without a pair) and 41 columns (not a multiple of eight or sixteen): the
     /// vector kernel of the machine that runs it (AVX2 here, wasm SIMD in the page's
