@@ -5,10 +5,13 @@
 
 mod common;
 
-use common::engine::Counting;
+use std::cell::Cell;
+use std::ops::ControlFlow;
 
+use common::engine::Counting;
 use pollster::block_on;
-use ragtrace::rag::engine::{Engine, IndexJob, Retrieved};
+use ragtrace::model::{Embedder, ModelError};
+use ragtrace::rag::engine::{Engine, EngineError, IndexJob, Progress, Retrieved, EMBED_BATCH};
 use ragtrace::rag::eval::{measure, parse_queries};
 use ragtrace::rag::index::Hit;
 use ragtrace::rag::{embed::HashEmbedder, index::SearchMode};
@@ -152,6 +155,60 @@ fn only_an_embedder_in_the_page_is_given_every_sentence() {
             closest.map(|c| c.len()),
             in_page.then_some(candidates.len())
         );
+    }
+}
+
+/// A remote embedder whose second call fails: aborted by a Stop when `stop_pressed`
+/// (as `Runner::stop` aborts the call in flight), else the model's own failure.
+struct FailsSecond {
+    calls: Cell<usize>,
+    stop_pressed: bool,
+    stopped: Cell<bool>,
+}
+
+impl Embedder for FailsSecond {
+    fn model_name(&self) -> &str {
+        "remote"
+    }
+
+    async fn embed(&self, texts: &[String]) -> Result<Vec<Vec<f32>>, ModelError> {
+        self.calls.set(self.calls.get() + 1);
+        if self.calls.get() == 2 {
+            self.stopped.set(self.stop_pressed);
+            return Err(ModelError::Malformed("no answer".into()));
+        }
+        Embedder::embed(&HashEmbedder, texts).await
+    }
+}
+
+#[test]
+fn a_call_aborted_by_stop_ends_the_indexing_as_stopped_and_a_failure_as_failed() {
+    for stop_pressed in [true, false] {
+        let embedder = FailsSecond {
+            calls: Cell::new(0),
+            stop_pressed,
+            stopped: Cell::new(false),
+        };
+        let observe = |_: Progress| {
+            if embedder.stopped.get() {
+                ControlFlow::Break(())
+            } else {
+                ControlFlow::Continue(())
+            }
+        };
+        let built = block_on(Engine::build_observed(
+            &[("handbook", HANDBOOK_MD)],
+            &embedder,
+            &observe,
+        ));
+        match built {
+            Err(EngineError::Stopped(p)) if stop_pressed => assert_eq!(p.embedded, EMBED_BATCH),
+            Err(EngineError::Model(_)) if !stop_pressed => {}
+            other => panic!(
+                "stop pressed {stop_pressed}: {:?}",
+                other.map(|e| e.index.len())
+            ),
+        }
     }
 }
 
