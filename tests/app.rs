@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::ops::ControlFlow;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -229,23 +229,27 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
     let corpus = indexed(1);
     let heard = RefCell::new(Vec::new());
     // Two batches: past the handbook's chunks, into their sentences.
-    let stop_after_two_batches = |p: Progress| {
+    let stopped_at = 2 * EMBED_BATCH;
+    let stop_at = Cell::new(Some(stopped_at));
+    let observe = |p: Progress| {
         heard.borrow_mut().push(p);
-        if p.embedded < 2 * EMBED_BATCH {
-            ControlFlow::Continue(())
-        } else {
+        if stop_at.get().is_some_and(|at| p.embedded >= at) {
             ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
         }
     };
-    let asked = ask_observed(
-        &session,
-        &corpus,
-        None,
-        Local::Neural(&neural),
-        Some(&stop_after_two_batches),
-    );
+    let ask = || {
+        ask_observed(
+            &session,
+            &corpus,
+            None,
+            Local::Neural(&neural),
+            Some(&observe),
+        )
+    };
+    let asked = ask();
     let total = heard.borrow()[0].total;
-    let stopped_at = 2 * EMBED_BATCH;
     assert!(corpus.engine.index.len() < stopped_at && stopped_at < total);
     assert_eq!(
         *heard.borrow(),
@@ -269,17 +273,8 @@ fn indexing_for_a_question_reports_progress_and_stops_without_losing_work() {
 
     // Asked again, the indexing goes on from what the cache kept, to its end.
     heard.borrow_mut().clear();
-    let go_on = |p: Progress| {
-        heard.borrow_mut().push(p);
-        ControlFlow::Continue(())
-    };
-    let asked = ask_observed(
-        &session,
-        &corpus,
-        None,
-        Local::Neural(&neural),
-        Some(&go_on),
-    );
+    stop_at.set(None);
+    let asked = ask();
     assert!(asked.result.is_ok(), "{:?}", asked.result);
     let heard = heard.borrow();
     assert_eq!(heard.len(), total.div_ceil(EMBED_BATCH) + 1);

@@ -3,6 +3,10 @@
 
 mod ask;
 mod delivery;
+// The handbook's engine as the native tests build it; not every helper there is used.
+#[allow(dead_code)]
+#[path = "../common/engine.rs"]
+mod engine;
 mod explorer;
 mod export;
 mod fault_proxy;

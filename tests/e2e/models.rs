@@ -1,12 +1,11 @@
 //! An OpenAI-compatible server (the local fixture): streaming answers in both modes,
 //! and every failure ending in a clear message and an ERROR span.
 
+use super::engine::handbook;
 use super::harness::{free_port, Page, Site};
 use super::openai_fixture::Fixture;
 use super::phoenix::Phoenix;
 use super::SEED_QUESTION;
-use ragtrace::rag::embed::HashEmbedder;
-use ragtrace::rag::engine::Engine;
 use serde_json::Value;
 
 pub(crate) const FIXTURE_KEY: &str = "sk-fixture-secret-e2e-123";
@@ -54,7 +53,7 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
     assert!(
         indexing
             .iter()
-            .any(|s| s.contains(&format!(" of {} texts…", handbook_chunks()))),
+            .any(|s| s.contains(&format!(" of {} texts…", handbook().index.len()))),
         "{indexing:?}"
     );
     assert!(
@@ -175,7 +174,7 @@ async fn an_openai_compatible_server_answers_streaming_in_rag_and_agent_mode() {
         let corpus: usize = seen.embedding_inputs.iter().filter(|n| **n > 1).sum();
         assert_eq!(
             corpus,
-            handbook_chunks(),
+            handbook().index.len(),
             "the corpus is embedded once: {:?}",
             seen.embedding_inputs
         );
@@ -378,15 +377,4 @@ async fn model_failures_end_in_clear_messages_and_error_spans() {
         .starts_with("According to the handbook"));
     page.assert_clean_console().await;
     page.close().await;
-}
-
-/// The handbook's chunks: what a remote embedding model is given to index it.
-fn handbook_chunks() -> usize {
-    pollster::block_on(Engine::build(
-        &[("handbook", ragtrace::HANDBOOK_MD)],
-        &HashEmbedder,
-    ))
-    .unwrap()
-    .index
-    .len()
 }
