@@ -435,7 +435,12 @@ async fn critical_path_self_time_statistics_and_flame_graph_match_a_native_compu
         }
     }
     table.sort();
-    assert_eq!(stats_counts(&page).await, table);
+    // The view fills on the details' toggle event, a task after the click.
+    page.wait_for(|p| {
+        let table = table.clone();
+        async move { stats_counts(p).await == table }
+    })
+    .await;
     // Over every trace, as natively over the download.
     page.select_by_value("#stats-scope", "all").await;
     let all_rows: Vec<_> = store.traces.iter().map(|t| t.rows()).collect();
