@@ -290,7 +290,7 @@ async fn a_refused_save_is_said_and_tried_again() {
     page.js("IDBObjectStore.prototype.put = window.realPut")
         .await;
     page.wait_text("#storage-notice", "saved again").await;
-    page.client.refresh().await.unwrap();
+    page.reload().await;
     page.wait_for(|p| async move { p.count("#trace-list li").await == 1 })
         .await;
     page.close().await;

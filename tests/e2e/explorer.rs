@@ -338,7 +338,7 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     assert!(page.text("#cited").await.contains("parking:1"));
 
     // The indexed documents come back after a reload.
-    page.client.refresh().await.unwrap();
+    page.reload().await;
     page.click("#corpus-panel > summary").await;
     page.wait_text("#corpus-status", "Indexed 3 documents")
         .await;
@@ -787,9 +787,7 @@ async fn page_ready_figures() {
     let page = Page::open().await;
     let mut empty = Vec::new();
     for _ in 0..5 {
-        page.client.refresh().await.unwrap();
-        page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
-            .await;
+        page.reload().await;
         empty.push(marks(&page).await.0);
     }
     let file = temp_file("many-traces.json", many_traces_json(1_000).as_bytes());
@@ -813,7 +811,7 @@ async fn page_ready_figures() {
     .await;
     let (mut ready, mut restored) = (Vec::new(), Vec::new());
     for _ in 0..5 {
-        page.client.refresh().await.unwrap();
+        page.reload().await;
         page.wait_for(|p| async move { p.count("#trace-list li").await > 0 })
             .await;
         let (r, back) = marks(&page).await;

@@ -194,9 +194,21 @@ impl Page {
             _driver: driver,
             profile,
         };
-        page.wait_for(|p| async move { p.text("#ask").await == "Ask" })
-            .await;
+        page.until_mounted().await;
         page
+    }
+
+    /// Reloads the page and waits until the app is mounted again: the load event does
+    /// not wait for the module script's top-level `await init(…)`, so the body can
+    /// still be empty when WebDriver's refresh returns.
+    pub async fn reload(&self) {
+        self.client.refresh().await.unwrap();
+        self.until_mounted().await;
+    }
+
+    async fn until_mounted(&self) {
+        self.wait_for(|p| async move { p.text("#ask").await == "Ask" })
+            .await;
     }
 
     /// Polls `cond` for up to 20 s.

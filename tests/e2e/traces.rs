@@ -167,7 +167,7 @@ async fn traces_survive_a_reload_and_deep_links_open_the_span() {
     let url = page.client.current_url().await.unwrap().to_string();
     assert!(url.contains(&format!("#/trace/{}/span/", ids[1])), "{url}");
 
-    page.client.refresh().await.unwrap();
+    page.reload().await;
     page.wait_for(|p| async move { p.count("#trace-list li").await == 2 })
         .await;
     assert_eq!(page.trace_ids().await, ids, "the same traces, newest first");
