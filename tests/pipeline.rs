@@ -567,7 +567,7 @@ fn span_rows_read_conversations_and_documents() {
     let docs = retrieval.documents();
     assert!(docs.len() >= 5);
     assert!(docs[0].id.starts_with("international-work:") && !docs[0].content.is_empty());
-    assert!(docs[0].score.parse::<f64>().unwrap() >= docs[4].score.parse::<f64>().unwrap());
+    assert!(docs[0].score.unwrap() >= docs[4].score.unwrap());
     // What retrieval added to carry a list on says whose list, and follows it.
     for (before, d) in docs.iter().zip(&docs[1..]) {
         if let Some(of) = &d.continues {

@@ -16,7 +16,8 @@ use crate::telemetry::semconv::{self, SpanKind, StatusCode};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
     pub id: String,
-    pub score: String,
+    /// The retriever's score, when the span records one as a number.
+    pub score: Option<f64>,
     pub content: String,
     /// The document whose list this one carries on, when retrieval added it for that
     /// (`continues` in its metadata) rather than ranking it.
@@ -228,7 +229,7 @@ impl SpanRow {
                     .and_then(|m| m[semconv::DOCUMENT_CONTINUES].as_str().map(str::to_string));
                 Some(Document {
                     id: field("id")?,
-                    score: field("score").unwrap_or_default(),
+                    score: field("score").and_then(|s| s.parse().ok()),
                     content: field("content").unwrap_or_default(),
                     continues,
                 })

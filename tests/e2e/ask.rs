@@ -75,7 +75,18 @@ async fn rag_question_shows_its_answer_and_spans() {
         continued >= 1 && listed == 5 + continued,
         "{listed} {continued}"
     );
-    assert!(page.text("#documents li").await.contains("score"));
+    let scores = page
+        .js("return [...document.querySelectorAll('#documents li .score')].map(s => s.textContent)")
+        .await;
+    let scores = scores.as_array().unwrap();
+    assert_eq!(scores.len(), listed as usize);
+    for score in scores {
+        let figure = score.as_str().unwrap().strip_prefix("score ").unwrap();
+        assert!(
+            figure.parse::<f64>().is_ok() && figure.split('.').nth(1).map(str::len) == Some(3),
+            "{score}"
+        );
+    }
     page.assert_clean_console().await;
     page.close().await;
 }

@@ -62,7 +62,7 @@ fn details(r: SpanRow) -> impl IntoView {
             view! {
                 <li class="document">
                     <span class="chunk-id">{d.id}</span>
-                    <span class="score">{format!("score {}", d.score)}</span>
+                    {d.score.map(|s| view! { <span class="score">{format!("score {s:.3}")}</span> })}
                     {continues}
                     <p class="chunk-text">{d.content}</p>
                 </li>
