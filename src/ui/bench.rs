@@ -134,7 +134,7 @@ fn BenchResults(rows: RwSignal<Vec<BenchRow>>) -> impl IntoView {
         })
     };
     view! {
-        <div class="bench-table-wrap">
+        <div class="table-scroll">
             <table id="bench-results" class="bench">
                 <thead>
                     <tr><th>"Query"</th><th>"Top score"</th><th>"Results"</th><th>"Answer words"</th><th>"Retrieval ms"</th><th>"Generation ms"</th><th>"Total ms"</th><th>"Rank"</th><th>"Fact in answer"</th></tr>

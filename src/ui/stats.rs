@@ -111,26 +111,28 @@ pub fn Statistics(
                         <li>{scope}": model calls cost "<span class="cost">{label}</span></li>
                     </For>
                 </ul>
-                <table id="stats-table">
-                    <thead>
-                        <tr>
-                            <th>"Span"</th>
-                            <th>"Count"</th>
-                            <th>"Total ms"</th>
-                            <th>"Mean ms"</th>
-                            <th>"p50 ms"</th>
-                            <th>"p95 ms"</th>
-                            <th>"Self ms"</th>
-                            <th>"Errors"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        // Keyed by every figure: a row whose figures change is drawn anew.
-                        <For each=move || table.get() key=|s| format!("{s:?}") let(s)>
-                            <StatsRow s />
-                        </For>
-                    </tbody>
-                </table>
+                <div class="table-scroll">
+                    <table id="stats-table">
+                        <thead>
+                            <tr>
+                                <th>"Span"</th>
+                                <th>"Count"</th>
+                                <th>"Total ms"</th>
+                                <th>"Mean ms"</th>
+                                <th>"p50 ms"</th>
+                                <th>"p95 ms"</th>
+                                <th>"Self ms"</th>
+                                <th>"Errors"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            // Keyed by every figure: a row whose figures change is drawn anew.
+                            <For each=move || table.get() key=|s| format!("{s:?}") let(s)>
+                                <StatsRow s />
+                            </For>
+                        </tbody>
+                    </table>
+                </div>
             </details>
         </Show>
     }

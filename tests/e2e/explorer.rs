@@ -372,6 +372,34 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     page.close().await;
 }
 
+/// What a person sees in the explorer at a laptop's half screen and on a phone: the page
+/// never scrolls sideways, every trace's buttons are in view, kinds and statuses are
+/// whole, the waterfall's axis labels never run into each other, and at a laptop's
+/// width the span table fits without scrolling.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_explorer_stays_readable_at_a_laptop_and_a_phone_width() {
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", false).await;
+    page.ask(AGENT_QUESTION, "agent", false).await;
+    page.click("#stats-summary").await;
+    for (width, laptop) in [(1024, true), (390, false)] {
+        page.client.set_window_size(width, 900).await.unwrap();
+        // The layout follows the new width within a frame or two.
+        page.wait_for(|p| async move { layout(p).await["page"] == true })
+            .await;
+        let seen = layout(&page).await;
+        assert_eq!(seen["traces"], true, "{width}: {seen}");
+        assert_eq!(seen["cells"], serde_json::json!([]), "{width}: {seen}");
+        assert!(seen["ticks"].as_u64().unwrap() >= 2, "{width}: {seen}");
+        assert_eq!(seen["overlaps"], 0, "{width}: {seen}");
+        if laptop {
+            assert_eq!(seen["table"], true, "{width}: {seen}");
+        }
+    }
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
 /// The critical path and self times the waterfall shows, the statistics view's counts
 /// and the flame graph's rectangles equal what the same code computes natively from
 /// the downloaded traces.
@@ -649,6 +677,26 @@ async fn an_llm_call_replays_as_a_linked_trace_beside_the_original() {
 }
 
 /// The statistics table's (span name, count) rows, sorted.
+/// What the layout looks like at the window's width (see the test above).
+async fn layout(page: &Page) -> serde_json::Value {
+    page.js(r#"
+        const fits = e => e.scrollWidth <= e.clientWidth;
+        const ticks = [...document.querySelectorAll('.wf-tick')]
+            .filter(t => t.getClientRects().length)
+            .map(t => t.getBoundingClientRect());
+        return {
+            page: fits(document.documentElement),
+            traces: fits(document.querySelector('#trace-list')),
+            cells: [...document.querySelectorAll('#spans td.kind, #spans td.status')]
+                .filter(td => !fits(td)).map(td => td.textContent),
+            ticks: ticks.length,
+            overlaps: ticks.slice(1).filter((r, i) => r.left < ticks[i].right).length,
+            table: fits(document.querySelector('#spans').parentElement),
+        };
+    "#)
+        .await
+}
+
 async fn stats_counts(page: &Page) -> Vec<(String, u64)> {
     let v = page
         .js("return [...document.querySelectorAll('#stats-table tbody tr')].map(r => [r.dataset.name, Number(r.dataset.count)])")

@@ -115,15 +115,17 @@ pub fn SpanTable(
             <SpanFilters query every_trace />
             {count}
             {feedback}
-            <table id="spans" class="spans">
-                <thead>
-                    <tr>
-                        {headings}
-                        {move || every_trace.get().then(|| view! { <th>"Trace"</th> })}
-                    </tr>
-                </thead>
-                <tbody>{body}</tbody>
-            </table>
+            <div class="table-scroll">
+                <table id="spans" class="spans">
+                    <thead>
+                        <tr>
+                            {headings}
+                            {move || every_trace.get().then(|| view! { <th>"Trace"</th> })}
+                        </tr>
+                    </thead>
+                    <tbody>{body}</tbody>
+                </table>
+            </div>
         </Show>
     }
 }

@@ -32,7 +32,7 @@ pub(super) fn WaterfallAxis(total: Memo<f64>) -> impl IntoView {
             <span></span>
             <span class="wf-track wf-ticks">{ticks}</span>
             <span class="wf-ms">"duration"</span>
-            <span class="wf-ms">"self"</span>
+            <span class="wf-ms wf-self">"self"</span>
         </div>
     }
 }
