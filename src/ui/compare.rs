@@ -45,15 +45,19 @@ pub fn CompareView(
                     </tbody>
                 </table>
                 <h3>"Spans"</h3>
-                <table id="compare-spans">
-                    <thead><tr><th>"Path"</th><th>"A ms"</th><th>"B ms"</th><th>"Δ ms"</th><th>"Matched"</th></tr></thead>
-                    <tbody>{c.pairs.into_iter().map(pair_row).collect_view()}</tbody>
-                </table>
+                <div class="table-scroll">
+                    <table id="compare-spans">
+                        <thead><tr><th>"Path"</th><th>"A ms"</th><th>"B ms"</th><th>"Δ ms"</th><th>"Matched"</th></tr></thead>
+                        <tbody>{c.pairs.into_iter().map(pair_row).collect_view()}</tbody>
+                    </table>
+                </div>
                 <h3>"Retrieved documents"</h3>
-                <table id="compare-documents">
-                    <thead><tr><th>"Retrieval"</th><th>"Document"</th><th>"A rank · score"</th><th>"B rank · score"</th></tr></thead>
-                    <tbody>{c.documents.into_iter().map(document_row).collect_view()}</tbody>
-                </table>
+                <div class="table-scroll">
+                    <table id="compare-documents">
+                        <thead><tr><th>"Retrieval"</th><th>"Document"</th><th>"A rank · score"</th><th>"B rank · score"</th></tr></thead>
+                        <tbody>{c.documents.into_iter().map(document_row).collect_view()}</tbody>
+                    </table>
+                </div>
             </section>
         })}
     }

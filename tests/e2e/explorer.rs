@@ -372,16 +372,23 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     page.close().await;
 }
 
-/// What a person sees in the explorer at a laptop's half screen and on a phone: the page
-/// never scrolls sideways, every trace's buttons are in view, kinds and statuses are
-/// whole, the waterfall's axis labels never run into each other, and at a laptop's
-/// width the span table fits without scrolling.
+/// What a person sees at a laptop's width and on a phone: the page never scrolls
+/// sideways (with statistics, a comparison and the models panel open), every trace's
+/// buttons are in view, kinds and statuses are whole, the waterfall's axis labels never
+/// run into each other, and at a laptop's width the span table fits without scrolling.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_explorer_stays_readable_at_a_laptop_and_a_phone_width() {
+async fn the_page_stays_readable_at_a_laptop_and_a_phone_width() {
     let page = Page::open().await;
     page.ask(SEED_QUESTION, "rag", false).await;
     page.ask(AGENT_QUESTION, "agent", false).await;
+    // Open what is widest: statistics, a comparison (long span paths), the models panel
+    // (long embedder names).
     page.click("#stats-summary").await;
+    page.js("document.querySelectorAll('#trace-list .compare-pick').forEach(b => b.click()); return null")
+        .await;
+    page.click("#compare").await;
+    assert_eq!(page.count("#compare-spans").await, 1);
+    page.click("#models-summary").await;
     for (width, laptop) in [(1024, true), (390, false)] {
         page.client.set_window_size(width, 900).await.unwrap();
         // The layout follows the new width within a frame or two.
