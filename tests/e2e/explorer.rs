@@ -373,22 +373,25 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
 }
 
 /// What a person sees at a laptop's width and on a phone: the page never scrolls
-/// sideways (with statistics, a comparison and the models panel open), every trace's
-/// buttons are in view, kinds and statuses are whole, the waterfall's axis labels never
-/// run into each other, and at a laptop's width the span table fits without scrolling.
+/// sideways (with every panel and a comparison open), every trace's buttons are in
+/// view, kinds and statuses are whole, the waterfall's axis labels never run into each
+/// other, and at a laptop's width the span table fits without scrolling.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_stays_readable_at_a_laptop_and_a_phone_width() {
     let page = Page::open().await;
     page.ask(SEED_QUESTION, "rag", false).await;
     page.ask(AGENT_QUESTION, "agent", false).await;
-    // Open what is widest: statistics, a comparison (long span paths), the models panel
-    // (long embedder names).
-    page.click("#stats-summary").await;
+    // Everything open: a comparison (long span paths), the generation's details and
+    // replay, and every panel (the models' long embedder names, the benchmark's table…).
     page.js("document.querySelectorAll('#trace-list .compare-pick').forEach(b => b.click()); return null")
         .await;
     page.click("#compare").await;
     assert_eq!(page.count("#compare-spans").await, 1);
-    page.click("#models-summary").await;
+    page.select_span("generation").await;
+    page.js("document.querySelectorAll('details').forEach(d => d.open = true); return null")
+        .await;
+    page.wait_for(|p| async move { p.count("#stats-table tbody tr").await > 0 })
+        .await;
     for (width, laptop) in [(1024, true), (390, false)] {
         page.client.set_window_size(width, 900).await.unwrap();
         // The layout follows the new width within a frame or two.
