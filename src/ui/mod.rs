@@ -44,6 +44,7 @@ use crate::app::ask::Session;
 use crate::browser::storage;
 use crate::explorer::rows::SpanRow;
 use crate::explorer::store::{TraceFilter, TraceStore};
+use crate::explorer::timing::Timing;
 use crate::rag::pipeline::{self, Mode};
 
 /// Mounts the page on `<body>`.
@@ -109,6 +110,8 @@ fn App() -> impl IntoView {
                 .unwrap_or_default()
         })
     });
+    // Self times and the critical path: the waterfall draws them, the details say them.
+    let timing: Memo<Timing> = Memo::new(move |_| rows.with(|r| Timing::of(r)));
 
     view! {
         <header>
@@ -129,8 +132,8 @@ fn App() -> impl IntoView {
                 <traces::TraceList exporter selected_trace selected_span comparing filter=trace_filter />
                 <compare::CompareView store comparing />
                 <spans::SpanTable store selected_trace selected_span />
-                <spans::Waterfall rows selected_span />
-                <spans::SpanDetails rows selected_span />
+                <spans::Waterfall rows timing selected_span />
+                <spans::SpanDetails rows timing selected_span />
                 <replay::ReplayPanel runner rows selected_trace selected_span comparing />
                 <stats::Statistics store selected_trace filter=trace_filter />
                 <flame::FlameGraph store rows selected_span filter=trace_filter />

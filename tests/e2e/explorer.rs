@@ -462,6 +462,13 @@ async fn critical_path_self_time_statistics_and_flame_graph_match_a_native_compu
             "{r:?} vs {self_ms}"
         );
     }
+    // The details say the chosen span's self time too (a phone hides the column).
+    page.select_span(&rows[0].name).await;
+    let meta = page.text("#details .meta").await;
+    assert!(
+        meta.contains(&format!("(self {:.3} ms)", timing.self_ms[0])),
+        "{meta}"
+    );
 
     // Statistics over the chosen trace count what its span table lists.
     page.click("#stats-summary").await;

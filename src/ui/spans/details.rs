@@ -7,6 +7,7 @@ use opentelemetry::trace::SpanId;
 
 use crate::browser;
 use crate::explorer::rows::SpanRow;
+use crate::explorer::timing::Timing;
 use crate::telemetry::semconv;
 
 /// Attribute values longer than this are cut in the details panel (vectors, documents).
@@ -15,16 +16,20 @@ const MAX_VALUE_CHARS: usize = 1_500;
 #[component]
 pub fn SpanDetails(
     rows: Memo<Vec<SpanRow>>,
+    timing: Memo<Timing>,
     selected_span: RwSignal<Option<SpanId>>,
 ) -> impl IntoView {
     let chosen = move || {
         let id = selected_span.get()?;
-        rows.with(|rows| rows.iter().find(|r| r.span_id == id).cloned())
+        let i = rows.with(|rows| rows.iter().position(|r| r.span_id == id))?;
+        let self_ms = timing.with(|t| t.self_ms.get(i).copied())?;
+        Some((rows.with(|rows| rows[i].clone()), self_ms))
     };
-    move || chosen().map(details)
+    move || chosen().map(|(r, self_ms)| details(r, self_ms))
 }
 
-fn details(r: SpanRow) -> impl IntoView {
+/// `self_ms`: the time the span spent outside its children.
+fn details(r: SpanRow, self_ms: f64) -> impl IntoView {
     let io = ["input", "output"]
         .into_iter()
         .filter_map(|side| {
@@ -101,7 +106,7 @@ fn details(r: SpanRow) -> impl IntoView {
                 <span class=kind_class>{r.kind_label()}</span>
                 <span class=format!("status {}", r.status.as_str().to_lowercase())>{r.status.as_str()}</span>
                 {format!(
-                    " {:.3} ms, from +{:.3} ms to +{:.3} ms",
+                    " {:.3} ms (self {self_ms:.3} ms), from +{:.3} ms to +{:.3} ms",
                     r.duration_ms,
                     r.offset_ms,
                     r.offset_ms + r.duration_ms

@@ -20,6 +20,7 @@ const OVERSCAN: usize = 12;
 #[component]
 pub fn Waterfall(
     rows: Memo<Vec<SpanRow>>,
+    timing: Memo<Timing>,
     selected_span: RwSignal<Option<SpanId>>,
 ) -> impl IntoView {
     let outline = RwSignal::new(Outline::default());
@@ -36,7 +37,6 @@ pub fn Waterfall(
             None => outline.with(|o| rows.with(|r| o.visible(r))),
         })
     });
-    let timing: Memo<Timing> = Memo::new(move |_| rows.with(|r| Timing::of(r)));
     // Whether the critical path is highlighted.
     let critical = RwSignal::new(false);
     let view_port = NodeRef::<leptos::html::Div>::new();
