@@ -143,6 +143,12 @@ fn App() -> impl IntoView {
     }
 }
 
+/// Whether a key pressed on a focusable list row chooses it, as a click would: Enter or
+/// Space on the row itself (a checkbox or button inside it keeps its own keys).
+fn chooses(ev: &leptos::ev::KeyboardEvent) -> bool {
+    ev.target() == ev.current_target() && matches!(ev.key().as_str(), "Enter" | " ")
+}
+
 /// Marks, once each, when the page can first answer (`ragtrace:ready`) and when the
 /// stored traces are back (`ragtrace:restored`).
 fn milestones(corpus: documents::Corpus, restored: RwSignal<bool>) {

@@ -139,14 +139,22 @@ fn TraceItem(
             selected_trace.set(None);
         }
     };
+    let choose = move || {
+        selected_trace.set(Some(id));
+        selected_span.set(None);
+    };
     view! {
         <li
             class="trace-item"
             data-trace-id=id.to_string()
+            tabindex="0"
             class:selected=move || selected_trace.get() == Some(id)
-            on:click=move |_| {
-                selected_trace.set(Some(id));
-                selected_span.set(None);
+            on:click=move |_| choose()
+            on:keydown=move |ev| {
+                if crate::ui::chooses(&ev) {
+                    ev.prevent_default();
+                    choose();
+                }
             }
         >
             <span class="trace-name">

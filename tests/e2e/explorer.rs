@@ -372,6 +372,43 @@ async fn your_own_documents_are_indexed_and_bad_files_refused() {
     page.close().await;
 }
 
+/// With the keyboard alone: Tab reaches a trace in the list and a span in the table,
+/// Enter or Space chooses it; Space on a trace's checkbox only picks it for comparison.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_keyboard_chooses_a_trace_and_a_span() {
+    let page = Page::open().await;
+    page.ask(SEED_QUESTION, "rag", false).await;
+    page.ask(AGENT_QUESTION, "agent", false).await;
+    let ids = page.trace_ids().await;
+    let older = format!("#trace-list li[data-trace-id='{}']", ids[1]);
+    page.press(&older, Key::Enter).await;
+    page.wait_text("#spans", "rag_pipeline").await;
+    assert_eq!(
+        page.js(&format!(
+            "return document.querySelector(\"{older}\").classList.contains('selected')"
+        ))
+        .await,
+        true
+    );
+    page.press("#spans tr.span-row:nth-child(2)", Key::Space)
+        .await;
+    page.wait_for(|p| async move { p.text("#details").await.starts_with("Span: retrieval") })
+        .await;
+    // The checkbox keeps its Space: the newer trace is picked, not chosen.
+    let newer = format!("#trace-list li[data-trace-id='{}'] .compare-pick", ids[0]);
+    page.press(&newer, Key::Space).await;
+    assert_eq!(
+        page.js(&format!(
+            "return document.querySelector(\"{newer}\").checked"
+        ))
+        .await,
+        true
+    );
+    assert!(page.text("#details").await.starts_with("Span: retrieval"));
+    page.assert_clean_console().await;
+    page.close().await;
+}
+
 /// What a person sees at a laptop's width and on a phone: the page never scrolls
 /// sideways (with every panel and a comparison open), every trace's buttons are in
 /// view, kinds and statuses are whole, the waterfall's axis labels never run into each

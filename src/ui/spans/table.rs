@@ -189,18 +189,26 @@ fn SpanTableRow(
     } else {
         question
     };
+    let choose = move || {
+        if selected_trace.get_untracked() != Some(trace_id) {
+            selected_trace.set(Some(trace_id));
+        }
+        selected_span.set(Some(span_id));
+    };
     view! {
         <tr
             class="span-row"
             data-depth=r.depth
             data-trace-id=trace_id.to_string()
+            tabindex="0"
             class:selected=is_selected(selected_span, r.span_id)
             class:error=r.status == StatusCode::Error
-            on:click=move |_| {
-                if selected_trace.get_untracked() != Some(trace_id) {
-                    selected_trace.set(Some(trace_id));
+            on:click=move |_| choose()
+            on:keydown=move |ev| {
+                if crate::ui::chooses(&ev) {
+                    ev.prevent_default();
+                    choose();
                 }
-                selected_span.set(Some(span_id));
             }
         >
             <td class="name" style=format!("padding-left: {}rem", 0.4 + indent)>{r.name}</td>
