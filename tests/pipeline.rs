@@ -576,6 +576,50 @@ fn span_rows_read_conversations_and_documents() {
     }
 }
 
+/// A score another producer wrote as text still reads as a number; one that is not a
+/// finite number, or is missing, leaves the document without a score (the details and
+/// the comparison then show none) rather than showing its text.
+#[test]
+fn a_document_score_is_a_finite_number_or_none() {
+    use opentelemetry::KeyValue;
+    use ragtrace::explorer::store::TraceStore;
+    use ragtrace::telemetry::semconv::retrieval_document;
+    let doc = |i: usize, field: &str, value: opentelemetry::Value| {
+        KeyValue::new(retrieval_document(i, field), value)
+    };
+    let mut store = TraceStore::default();
+    store.add(common::spans::one(
+        "retrieval",
+        vec![
+            KeyValue::new("openinference.span.kind", "RETRIEVER"),
+            doc(0, "id", "a".into()),
+            doc(0, "score", 0.75.into()),
+            doc(1, "id", "b".into()),
+            doc(1, "score", "0.5".into()),
+            doc(2, "id", "c".into()),
+            doc(2, "score", 3i64.into()),
+            doc(3, "id", "d".into()),
+            doc(3, "score", "NaN".into()),
+            doc(4, "id", "e".into()),
+            doc(4, "score", "high".into()),
+            doc(5, "id", "f".into()),
+        ],
+    ));
+    let docs = store.traces[0].rows()[0].documents();
+    let scores: Vec<(&str, Option<f64>)> = docs.iter().map(|d| (d.id.as_str(), d.score)).collect();
+    assert_eq!(
+        scores,
+        [
+            ("a", Some(0.75)),
+            ("b", Some(0.5)),
+            ("c", Some(3.0)),
+            ("d", None),
+            ("e", None),
+            ("f", None)
+        ]
+    );
+}
+
 #[test]
 fn the_spans_table_filters_and_sorts_across_traces() {
     use ragtrace::explorer::query::{SortKey, SpanQuery};

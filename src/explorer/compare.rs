@@ -48,8 +48,8 @@ pub struct DocumentChange {
     /// The retrieval span's path.
     pub path: String,
     pub id: String,
-    pub left: Option<(usize, String)>,
-    pub right: Option<(usize, String)>,
+    pub left: Option<(usize, Option<f64>)>,
+    pub right: Option<(usize, Option<f64>)>,
 }
 
 impl DocumentChange {
@@ -169,18 +169,14 @@ fn paths(rows: &[SpanRow]) -> Vec<String> {
 }
 
 /// The (id, rank, score) of every document a retriever span returned.
-fn retrieved(row: &SpanRow) -> Vec<(String, usize, String)> {
+fn retrieved(row: &SpanRow) -> Vec<(String, usize, Option<f64>)> {
     if row.kind != Some(SpanKind::Retriever) {
         return Vec::new();
     }
-    (0..)
-        .map_while(|rank| {
-            let id = row.attribute(&semconv::retrieval_document(rank, "id"))?;
-            let score = row
-                .attribute(&semconv::retrieval_document(rank, "score"))
-                .unwrap_or_default();
-            Some((id.to_string(), rank + 1, score.to_string()))
-        })
+    row.documents()
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| (d.id, i + 1, d.score))
         .collect()
 }
 
@@ -190,10 +186,10 @@ fn documents(pairs: &[Pair], l: &[SpanRow], r: &[SpanRow]) -> Vec<DocumentChange
     for pair in pairs {
         let ld = pair.left.map(|i| retrieved(&l[i])).unwrap_or_default();
         let rd = pair.right.map(|j| retrieved(&r[j])).unwrap_or_default();
-        let side = |docs: &[(String, usize, String)], id: &str| {
+        let side = |docs: &[(String, usize, Option<f64>)], id: &str| {
             docs.iter()
                 .find(|(d, ..)| d == id)
-                .map(|(_, rank, score)| (*rank, score.clone()))
+                .map(|(_, rank, score)| (*rank, *score))
         };
         let ids = ld.iter().map(|(id, ..)| id).chain(
             rd.iter()

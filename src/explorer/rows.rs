@@ -16,7 +16,8 @@ use crate::telemetry::semconv::{self, SpanKind, StatusCode};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
     pub id: String,
-    /// The retriever's score, when the span records one as a number.
+    /// The retriever's score, when the span records one that reads as a finite number
+    /// (producers that write attributes as text write it as "0.9").
     pub score: Option<f64>,
     pub content: String,
     /// The document whose list this one carries on, when retrieval added it for that
@@ -229,7 +230,9 @@ impl SpanRow {
                     .and_then(|m| m[semconv::DOCUMENT_CONTINUES].as_str().map(str::to_string));
                 Some(Document {
                     id: field("id")?,
-                    score: field("score").and_then(|s| s.parse().ok()),
+                    score: field("score")
+                        .and_then(|s| s.parse::<f64>().ok())
+                        .filter(|s| s.is_finite()),
                     content: field("content").unwrap_or_default(),
                     continues,
                 })

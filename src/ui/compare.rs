@@ -89,13 +89,10 @@ fn pair_row(p: Pair) -> impl IntoView {
 }
 
 fn document_row(d: DocumentChange) -> impl IntoView {
-    let side = |s: &Option<(usize, String)>| {
-        s.as_ref().map_or("—".to_string(), |(rank, score)| {
-            match score.parse::<f64>() {
-                Ok(score) => format!("#{rank} · {score:.3}"),
-                Err(_) => format!("#{rank} · {score}"),
-            }
-        })
+    let side = |s: &Option<(usize, Option<f64>)>| match s {
+        None => "—".to_string(),
+        Some((rank, Some(score))) => format!("#{rank} · {score:.3}"),
+        Some((rank, None)) => format!("#{rank}"),
     };
     view! {
         <tr class="document" class:changed=d.changed() data-id=d.id.clone()>

@@ -8,6 +8,19 @@ use opentelemetry::trace::{
 use opentelemetry::{Array, KeyValue, Value};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
 
+/// One ended span named `name` with `attributes`, as another producer might record it.
+pub fn one(name: &'static str, attributes: Vec<KeyValue>) -> Vec<SpanData> {
+    let exporter = InMemorySpanExporter::default();
+    let provider = SdkTracerProvider::builder()
+        .with_simple_exporter(exporter.clone())
+        .build();
+    let tracer = provider.tracer("elsewhere");
+    let mut span = tracer.span_builder(name).start(&tracer);
+    span.set_attributes(attributes);
+    span.end();
+    exporter.get_finished_spans().unwrap()
+}
+
 /// A parent and a child with attributes of every type, an event and an error status,
 /// at nanosecond timestamps.
 pub fn sample() -> Vec<SpanData> {
