@@ -143,10 +143,15 @@ fn App() -> impl IntoView {
     }
 }
 
-/// Whether a key pressed on a focusable list row chooses it, as a click would: Enter or
-/// Space on the row itself (a checkbox or button inside it keeps its own keys).
-fn chooses(ev: &leptos::ev::KeyboardEvent) -> bool {
-    ev.target() == ev.current_target() && matches!(ev.key().as_str(), "Enter" | " ")
+/// The keydown handler of a focusable list row (a trace, a span): Enter or Space on the
+/// row itself does what a click does; a checkbox or button inside it keeps its own keys.
+fn choosing_keys(choose: impl Fn() + 'static) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
+    move |ev| {
+        if ev.target() == ev.current_target() && matches!(ev.key().as_str(), "Enter" | " ") {
+            ev.prevent_default(); // Space would scroll the page
+            choose();
+        }
+    }
 }
 
 /// Marks, once each, when the page can first answer (`ragtrace:ready`) and when the

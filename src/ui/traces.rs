@@ -150,12 +150,7 @@ fn TraceItem(
             tabindex="0"
             class:selected=move || selected_trace.get() == Some(id)
             on:click=move |_| choose()
-            on:keydown=move |ev| {
-                if crate::ui::chooses(&ev) {
-                    ev.prevent_default();
-                    choose();
-                }
-            }
+            on:keydown=crate::ui::choosing_keys(choose)
         >
             <span class="trace-name">
                 <input

@@ -22,7 +22,7 @@ pub fn SpanDetails(
     let chosen = move || {
         let id = selected_span.get()?;
         let i = rows.with(|rows| rows.iter().position(|r| r.span_id == id))?;
-        let self_ms = timing.with(|t| t.self_ms.get(i).copied())?;
+        let self_ms = timing.with(|t| t.self_ms[i]);
         Some((rows.with(|rows| rows[i].clone()), self_ms))
     };
     move || chosen().map(|(r, self_ms)| details(r, self_ms))

@@ -204,12 +204,7 @@ fn SpanTableRow(
             class:selected=is_selected(selected_span, r.span_id)
             class:error=r.status == StatusCode::Error
             on:click=move |_| choose()
-            on:keydown=move |ev| {
-                if crate::ui::chooses(&ev) {
-                    ev.prevent_default();
-                    choose();
-                }
-            }
+            on:keydown=crate::ui::choosing_keys(choose)
         >
             <td class="name" style=format!("padding-left: {}rem", 0.4 + indent)>{r.name}</td>
             <td class=format!("kind kind-{}", kind.to_lowercase())>{kind}</td>
