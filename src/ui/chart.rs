@@ -11,8 +11,9 @@ use crate::explorer::store::TraceStore;
 const MAX_QUERIES: usize = 12;
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 180.0;
-/// Room on the left for the millisecond scale.
-const AXIS: f64 = 48.0;
+/// Room on the left for the millisecond scale: "60000.0 ms" (a remote model's time-out)
+/// fits; at 48 a label of 100 ms or more was cut at the edge.
+const AXIS: f64 = 72.0;
 const SERIES: [(&str, &str); 3] = [
     ("retrieval", "retrieval"),
     ("generation", "generation"),

@@ -412,7 +412,8 @@ async fn the_keyboard_chooses_a_trace_and_a_span() {
 /// What a person sees at a laptop's width and on a phone: the page never scrolls
 /// sideways (with every panel and a comparison open), every trace's buttons are in
 /// view, kinds and statuses are whole, the waterfall's axis labels never run into each
-/// other, and at a laptop's width the span table fits without scrolling.
+/// other, the latency chart's scale is not cut, and at a laptop's width the span table
+/// fits without scrolling.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_page_stays_readable_at_a_laptop_and_a_phone_width() {
     let page = Page::open().await;
@@ -442,6 +443,10 @@ async fn the_page_stays_readable_at_a_laptop_and_a_phone_width() {
         assert_eq!(seen["cells"], serde_json::json!([]), "{width}: {seen}");
         assert!(seen["ticks"].as_u64().unwrap() >= 2, "{width}: {seen}");
         assert_eq!(seen["overlaps"], 0, "{width}: {seen}");
+        assert!(
+            seen["scale_room"].as_f64().unwrap() >= 0.0,
+            "{width}: {seen}"
+        );
         if laptop {
             assert_eq!(seen["table"], true, "{width}: {seen}");
         }
@@ -754,6 +759,17 @@ async fn layout(page: &Page) -> serde_json::Value {
             ticks: ticks.length,
             overlaps: ticks.slice(1).filter((r, i) => r.left < ticks[i].right).length,
             table: fits(document.querySelector('#spans').parentElement),
+            // The chart's scale has room for its longest label (a remote model's
+            // 60 s time-out), whatever this run's latencies were.
+            scale_room: (() => {
+                const tick = document.querySelector('#latency-chart text.tick');
+                const probe = tick.cloneNode();
+                probe.textContent = '60000.0 ms';
+                tick.parentNode.appendChild(probe);
+                const left = probe.getBBox().x;
+                probe.remove();
+                return left;
+            })(),
         };
     "#)
         .await
