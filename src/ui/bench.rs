@@ -55,10 +55,9 @@ pub fn BenchPanel(
                     break;
                 }
                 let asked = runner.ask(&q.question, m).await;
+                show(asked.trace_id);
                 if stop.get_untracked() {
-                    // Stopped mid-question: no measure of it, only of those before.
-                    show(asked.trace_id);
-                    break;
+                    break; // stopped mid-question: no measure of it, only of those before
                 }
                 if let Some(id) = asked.trace_id {
                     if let Some(row) = runner
@@ -68,7 +67,6 @@ pub fn BenchPanel(
                         rows.update(|r| r.push(row));
                     }
                 }
-                show(asked.trace_id);
                 done.update(|d| *d += 1);
                 // Let the page paint the progress between questions.
                 gloo_timers::future::sleep(std::time::Duration::ZERO).await;

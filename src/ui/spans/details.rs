@@ -21,9 +21,11 @@ pub fn SpanDetails(
 ) -> impl IntoView {
     let chosen = move || {
         let id = selected_span.get()?;
-        let i = rows.with(|rows| rows.iter().position(|r| r.span_id == id))?;
-        let self_ms = timing.with(|t| t.self_ms[i]);
-        Some((rows.with(|rows| rows[i].clone()), self_ms))
+        let (i, row) = rows.with(|rows| {
+            let i = rows.iter().position(|r| r.span_id == id)?;
+            Some((i, rows[i].clone()))
+        })?;
+        Some((row, timing.with(|t| t.self_ms[i])))
     };
     move || chosen().map(|(r, self_ms)| details(r, self_ms))
 }
